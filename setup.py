@@ -11,6 +11,8 @@ setuptools.setup(
     name=cfg["lib_name"],
     version=cfg["version"],
     description=cfg["description"],
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
     author=cfg["author"],
     author_email=cfg["author_email"],
     license="Apache-2.0",
