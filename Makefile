@@ -7,7 +7,7 @@ PROFILE ?= cpu
 STAMP := $(VENV)/.idm-installed
 PYTEST_ARGS ?=
 
-.PHONY: install data test test-slow reproduce readme sync
+.PHONY: install data test test-slow reproduce readme sync docs
 
 $(STAMP): settings.ini setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -37,3 +37,8 @@ readme: install
 # export the library from the notebooks and clean the notebooks (run after every notebook edit)
 sync: install
 	$(VENV)/bin/nbdev_export && $(VENV)/bin/nbdev_clean
+
+# the documentation site: the notebooks of nbs/, executed, rendered to _docs/ (Sphinx + myst-nb, offline;
+# executions cached in _proc/.jupyter_cache; `make docs DOCS_ARGS=--force` re-executes everything)
+docs: install
+	$(PY) tools/build_docs.py $(DOCS_ARGS)

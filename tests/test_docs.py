@@ -1,0 +1,143 @@
+"""The documentation: every export is documented and has an example; the site builds and renders in a browser.
+
+The site tests build with `tools/build_docs.py` (what `make docs` runs) into a temporary folder, executing the
+notebooks afresh, then load pages in headless Chromium (Debian's package; installed with apt-get when missing and
+possible, else the browser test is skipped, saying why). By default only the landing page and `08_viz` are built
+(plus the API reference, which covers every module); IDM_DOCS_FULL=1 builds every notebook. Screenshots are saved in
+the test's temporary folder. They carry the `docs` marker: `pytest -m "not docs"` leaves them out.
+"""
+import importlib
+import inspect
+import os
+import pkgutil
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import build_docs  # noqa: E402
+
+import idm  # noqa: E402
+
+MODULES = sorted(f"idm.{m.name}" for m in pkgutil.iter_modules(idm.__path__) if not m.name.startswith("_"))
+
+
+def _exports(kinds=("function", "class")):
+    "(module, name, object) for the exported functions and classes defined in the package."
+    for m in MODULES:
+        mod = importlib.import_module(m)
+        for n in getattr(mod, "__all__", []):
+            o = getattr(mod, n)
+            if ("function" in kinds and inspect.isfunction(o)) or ("class" in kinds and inspect.isclass(o)):
+                if getattr(o, "__module__", m) == m: yield m, n, o
+
+
+def test_every_export_has_docstring_and_docments():
+    from fastcore.docments import docments
+    problems = []
+    for m, n, o in _exports():
+        if not inspect.getdoc(o): problems.append(f"{m}.{n}: no docstring"); continue
+        try: sig, docs = inspect.signature(o), docments(o, full=False)
+        except (TypeError, ValueError): continue
+        missing = [p for p, v in sig.parameters.items() if p not in ("self", "cls")
+                   and v.kind not in (v.VAR_POSITIONAL, v.VAR_KEYWORD) and not docs.get(p)]
+        if missing: problems.append(f"{m}.{n}: no comment beside parameter(s) {missing}")
+    assert not problems, "exports without documentation:\n" + "\n".join(problems)
+
+
+def test_every_export_has_an_example():
+    "Each exported function and class (exceptions aside) is used in a plain (non-export) cell of some notebook."
+    code = []
+    for p in (ROOT / "nbs").rglob("*.ipynb"):
+        for cell in nbformat.read(p, as_version=4).cells:
+            if cell.cell_type != "code": continue
+            d, body = build_docs.split_directives(cell.source)
+            if not {"export", "exporti", "exports", "default_exp"} & set(d): code.append(body)
+    code = "\n".join(code)
+    missing = [f"{m}.{n}" for m, n, o in _exports()
+               if not (inspect.isclass(o) and issubclass(o, BaseException))
+               and not re.search(rf"\b{re.escape(n)}\b", code)]
+    assert not missing, f"exports never used in an example cell: {missing}"
+
+
+# ----------------------------------------------------------------------------------------------------- the site
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        if shutil.which(name): return shutil.which(name)
+    return None
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    exe = _chromium()
+    if exe is None and shutil.which("apt-get") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"], capture_output=True,
+                       timeout=900, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        exe = _chromium()
+    if exe is None:
+        pytest.skip("headless Chromium is needed: install Debian's `chromium` package "
+                    "(apt-get is missing here or we are not root)")
+    return exe
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("docs")
+    only = None if os.environ.get("IDM_DOCS_FULL") else ["08_viz"]
+    build_docs.build(out=tmp / "html", work=tmp / "src", only=only, execute="force", quiet=True)
+    return tmp / "html"
+
+
+def _browse(chromium: str, page: Path, shot: Path, tmp: Path) -> str:
+    "Render `page` headless: save a screenshot to `shot` and return the DOM after scripts ran."
+    common = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              f"--user-data-dir={tmp / 'chromium-profile'}", "--window-size=1280,2000"]
+    subprocess.run(common + [f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120, check=True)
+    dom = subprocess.run(common + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=True)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom.stdout))   # the text (highlighting splits code into spans)
+
+
+def _not_blank(png: Path):
+    import matplotlib.image as mpimg
+    assert png.exists() and png.stat().st_size > 20_000, f"no screenshot at {png}"
+    img = mpimg.imread(png)
+    assert img.shape[:2] == (2000, 1280) and img[..., :3].std() > 0.05, f"{png} looks blank"
+
+
+@pytest.mark.docs
+def test_site_is_complete_and_offline(site):
+    for page in ("index.html", "08_viz.html", "api.html", "genindex.html", "search.html"):
+        assert (site / page).exists(), f"{page} missing from the site"
+    for page in site.glob("*.html"):
+        html = page.read_text()
+        remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', html)
+        assert not remote, f"{page.name} loads {remote}: the site must work offline"
+        assert "widget-state+json" not in html, f"{page.name} embeds widget state"
+    api = (site / "api.html").read_text()
+    for m, n, _ in _exports(("function", "class")):
+        assert f'id="{m}.{n}"' in api, f"{m}.{n} missing from the API reference"
+
+
+@pytest.mark.docs
+def test_pages_render_in_chromium(site, chromium, tmp_path):
+    dom = _browse(chromium, site / "index.html", tmp_path / "index.png", tmp_path)
+    _not_blank(tmp_path / "index.png")
+    for text in ("Dataset condensation", "The two commands", "make reproduce", "make test", "Visualisation",
+                 "API reference"):
+        assert text in dom, f"the landing page lacks {text!r}"
+
+    dom = _browse(chromium, site / "08_viz.html", tmp_path / "08_viz.png", tmp_path)
+    _not_blank(tmp_path / "08_viz.png")
+    for text in ("Visualisation", "show_synset", "Parameters", "partition-and-expansion sub-images", "SynsetBrowser"):
+        assert text in dom, f"the 08_viz page lacks {text!r}"
+    html = (site / "08_viz.html").read_text()
+    figures = re.findall(r'<img[^>]+src="(?:data:image/png;base64,|_images/)', html)
+    assert len(figures) >= 8, f"the 08_viz page shows {len(figures)} figures: were the notebook's outputs executed?"
+    print(f"screenshots in {tmp_path}")
