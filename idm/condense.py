@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from .augment import DSA, DSA_STRATEGY, mosaic_init, partition_expand, real_init
 from .data import ImageData, UnknownDatasetError, canonical_name
 from .networks import ARCHITECTURES, UnknownArchitectureError, get_network, reinit_
+from .pretrained import AugmentedFactory, ModelPool, build_pool
 from .queue import AccuracyMeter, FreshFactory, ModelQueue
 
 # %% auto #0
@@ -138,6 +139,16 @@ SWITCHES: dict[str, dict] = {
     "real_chunk": dict(idm=4096, dm=4096,
         doc="at most this many real images per no-grad forward (all classes' real batches are embedded together); "
             "memory only"),
+    "queue_pool": dict(idm=None,
+        doc="our realisation of supplement S3, not in the official code: Push inserts a copy of a random member of a "
+            "pre-trained pool (`idm.pretrained`): a `ModelPool`, the path of a saved one, or a dict of `build_pool` "
+            "settings {size, iterations, seed, batch, lr, momentum, weight_decay, cache_dir}; None: fresh networks"),
+    "queue_lr_jitter": dict(idm=0.0,
+        doc="our realisation of supplement S3, not in the official code: each pushed model's lr = lr_net·(1 + U(−ε, ε)) "
+            "(0.1 = the supplement's ±10 %); 0: lr_net"),
+    "queue_class_subset": dict(idm=None,
+        doc="our realisation of supplement S3, not in the official code: each pushed model is trained (queue Train) "
+            "only on real images of this many random classes; None: all classes"),
 }
 
 def switches_frame() -> "pd.DataFrame":
@@ -163,6 +174,29 @@ def _check(cond: bool, msg: str):
     if not cond: raise ValueError(msg)
 
 
+def _is_pool(x) -> bool:
+    "A `ModelPool` (or an object with its interface, e.g. from a re-executed module)."
+    return isinstance(x, ModelPool) or all(hasattr(x, a) for a in ("key", "states", "load_into", "save"))
+
+
+_POOL_SETTINGS = ("size", "iterations", "seed", "batch", "lr", "momentum", "weight_decay", "cache_dir")
+
+def _check_queue_s3(opts: dict) -> None:
+    "Validate the supplement-S3 switches (forms, not the data-dependent limits)."
+    j, k, qp = opts["queue_lr_jitter"], opts["queue_class_subset"], opts["queue_pool"]
+    _check(not isinstance(j, bool) and isinstance(j, (int, float)) and 0 <= j < 1,
+           f"queue_lr_jitter must be a number in [0, 1), got {j!r}")
+    _check(k is None or (not isinstance(k, bool) and isinstance(k, int) and k >= 1),
+           f"queue_class_subset must be None or an int >= 1, got {k!r}")
+    if isinstance(qp, dict) and set(qp) != {"object"}:
+        bad = sorted(set(qp) - set(_POOL_SETTINGS))
+        _check(not bad, f"queue_pool settings {bad} unknown; allowed: {', '.join(_POOL_SETTINGS)}")
+        _check("size" in qp and "iterations" in qp, "queue_pool settings need 'size' and 'iterations'")
+    else:
+        _check(qp is None or isinstance(qp, (str, dict)),
+               f"queue_pool must be None, a ModelPool, a path or a dict of build_pool settings, got {qp!r}")
+
+
 def resolve_params(dataset: str,  # name of the data (`ImageData.name`)
                    ipc: int,  # images per class
                    method: str = "idm",  # "idm" or "dm"
@@ -175,6 +209,9 @@ def resolve_params(dataset: str,  # name of the data (`ImageData.name`)
     "The full, JSON-able option dict of a run: preset row + switches + overrides, plus what it was made of."
     m = _canon_method(method)
     overrides = dict(overrides or {})
+    qp = overrides.get("queue_pool")
+    if _is_pool(qp): overrides["queue_pool"] = {"object": qp.key}   # recorded by its key
+    elif isinstance(qp, os.PathLike): overrides["queue_pool"] = str(qp)
     if isinstance(ipc, bool) or not isinstance(ipc, int) or ipc < 1:
         raise ValueError(f"ipc must be a positive int, got {ipc!r}")
     if preset_from is None: src = (dataset, ipc)
@@ -204,6 +241,7 @@ def resolve_params(dataset: str,  # name of the data (`ImageData.name`)
         _check(opts["train_net_num"] >= 1 and opts["outer_loop"] >= 1 and opts["net_num"] >= 1,
                "train_net_num, outer_loop and net_num must be >= 1")
         _check(opts["meter_reset_interval"] >= 0, "meter_reset_interval must be >= 0 (0: never)")
+        _check_queue_s3(opts)
     else:
         _check(not opts["syn_ce"], "DM has no CE regulariser (syn_ce must be False)")
     params = dict(method=m, dataset=dataset, ipc=ipc, arch=opts["model"], seed=seed, **opts, net_kwargs=net_kwargs,
@@ -360,9 +398,35 @@ def _has_batchnorm(net: nn.Module) -> bool:
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules())
 
 
+_S3_DEFAULTS = dict(queue_pool=None, queue_lr_jitter=0.0, queue_class_subset=None, queue_pool_key=None)
+
+def _resolve_pool(given, params: dict, data: ImageData, device: torch.device, checkpoint_dir, progress: bool):
+    "The `ModelPool` a run's `queue_pool` names (None when off); an object is kept beside the checkpoint."
+    p = params
+    if given is None or p["method"] != "idm": return None
+    if _is_pool(given):
+        if checkpoint_dir is not None:
+            path = Path(checkpoint_dir) / "queue_pool.pt"
+            if not path.exists() or ModelPool.load(path).key != given.key: given.save(path)
+        return given
+    if isinstance(given, (str, os.PathLike)): return ModelPool.load(given)
+    if set(given) == {"object"}:
+        raise ValueError("queue_pool {'object': key} records a pool given in memory; pass that ModelPool again, or "
+                         "the path of its saved copy (checkpoint_dir/queue_pool.pt)")
+    s = dict(given)
+    cache = s.pop("cache_dir", None)
+    if cache is None and checkpoint_dir is not None: cache = Path(checkpoint_dir) / "pool"
+    decay = p["net_decay"]
+    return build_pool(data, s.pop("size"), s.pop("iterations"), p["arch"], s.pop("seed", 0),
+                      batch=s.pop("batch", p["trained_bs"]), lr=s.pop("lr", p["lr_net"]),
+                      momentum=s.pop("momentum", 0.9 if decay else 0.0),
+                      weight_decay=s.pop("weight_decay", 5e-4 if decay else 0.0), net_kwargs=p["net_kwargs"],
+                      cache_dir=cache, device=device, progress=progress)
+
+
 class _Condenser:
     "State and steps of one condensation run (see `condense`)."
-    def __init__(self, data: ImageData, params: dict, device: torch.device):
+    def __init__(self, data: ImageData, params: dict, device: torch.device, pool: ModelPool | None = None):
         self.data, self.p, self.device = data, params, device
         p, C = params, data.num_classes
         self.gens = _streams(p["seed"], device)
@@ -375,6 +439,8 @@ class _Condenser:
         self.queue, self.net = None, None
         if p["method"] == "idm":
             factory = FreshFactory.for_data(data, p["arch"], p["net_kwargs"], p["lr_net"], p["net_decay"])
+            if pool is not None or p["queue_lr_jitter"] or p["queue_class_subset"] is not None:   # supplement S3
+                factory = AugmentedFactory(factory, pool, p["queue_lr_jitter"], p["queue_class_subset"])
             self.queue = ModelQueue(data, factory, capacity=p["net_num"], initial=p["initial_net_num"],
                                     push_num=p["net_push_num"], interval=p["net_generate_interval"],
                                     fetch_net_num=p["fetch_net_num"], steps=p["model_train_steps"],
@@ -502,8 +568,8 @@ class _Condenser:
         "Restore a checkpoint of the same run; returns the next iteration to run."
         st = torch.load(path, map_location=self.device, weights_only=True)
         if st.get("format") != "idm.condense-checkpoint/1": raise ValueError(f"{path} is not a condensation checkpoint")
-        skip = {"Iteration", "overrides"}
-        old, new = st["params"], self.p
+        skip = {"Iteration", "overrides", "queue_pool"}     # the pool is compared by its content key
+        old, new = {**_S3_DEFAULTS, **st["params"]}, {**_S3_DEFAULTS, **self.p}
         diff = sorted(k for k in set(old) | set(new) if k not in skip and old.get(k, "<missing>") != new.get(k, "<missing>"))
         if diff:
             raise CheckpointMismatchError(
@@ -549,7 +615,9 @@ def condense(data: ImageData,  # real data (train split used); moved to `device`
     if checkpoint_every < 1 or log_every < 1: raise ValueError("checkpoint_every and log_every must be >= 1")
     dev = _resolve_device(device)
     if data.device != dev: data = data.to(dev)
-    run = _Condenser(data, params, dev)
+    pool = _resolve_pool(overrides.get("queue_pool"), params, data, dev, checkpoint_dir, progress)
+    if params["method"] == "idm": params["queue_pool_key"] = None if pool is None else pool.key
+    run = _Condenser(data, params, dev, pool)
     ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / "checkpoint.pt"
     start = run.load(ckpt) if ckpt is not None and ckpt.exists() else 0
     total = params["Iteration"]
