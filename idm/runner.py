@@ -238,15 +238,18 @@ def register_task(kind: str,  # the name runs use in their `kind`
     return deco
 
 
-def get_task(kind: str) -> Callable[[dict, Path], dict]:
+def get_task(kind: str,  # a registered task kind, e.g. "condense"
+            ) -> Callable[[dict, Path], dict]:
     "The task registered for `kind`; `UnknownTaskError` listing the known kinds otherwise."
     try: return TASKS[kind]
     except KeyError: raise UnknownTaskError(f"no task registered for kind {kind!r}; known: {', '.join(sorted(TASKS))}") from None
 
 # %% ../nbs/07_runner.ipynb #4df24111
 def save_tensor_data(path: str | Path,  # the .pt file to write
-                     images, labels,  # train images (uint8 0–255 or float 0–1) and labels
-                     test_images=None, test_labels=None,  # test split (optional)
+                     images,  # train images (uint8 0–255 or float 0–1)
+                     labels,  # train labels, integers 0..num_classes-1
+                     test_images=None,  # test images, same format (None: no test split)
+                     test_labels=None,  # test labels
                      **from_tensors_kw,  # name, mean, std, class_names, normalize (see `from_tensors`)
                     ) -> dict:
     "Save tensors for a run to load with `load_data`; returns the `data` parameter that names them."
@@ -290,7 +293,9 @@ def run_status(root: str | Path,  # the grid's root folder
     return status
 
 
-def is_finished(root: str | Path, run: Run) -> bool:
+def is_finished(root: str | Path,  # the grid's root folder
+                run: Run,  # the run
+               ) -> bool:
     "True if the run's `meta.json` says ok and its `metrics.json` exists."
     return run_status(root, run) == "ok"
 
@@ -365,7 +370,8 @@ def _load_coreset_dir(run_dir: Path) -> tuple:
 SET_LOADERS.update(condense=_load_synset_dir, baseline=_load_coreset_dir)
 
 
-def source_ref(run: Run) -> dict:
+def source_ref(run: Run,  # a run that makes a set (a kind in `SET_LOADERS`: condense, baseline)
+              ) -> dict:
     "The `source` parameter an evaluate run uses to name the set `run` makes."
     if run.kind not in SET_LOADERS: raise ValueError(f"{run.kind!r} runs make no set; set kinds: {', '.join(SET_LOADERS)}")
     return {"kind": run.kind, "id": run.id}
@@ -391,7 +397,9 @@ _CONDENSE_OWN = {"dataset", "data", "data_root", "download", "device", "progress
 
 
 @register_task("condense")
-def condense_task(params: dict, run_dir: Path) -> dict:
+def condense_task(params: dict,  # the run's parameters (see above)
+                  run_dir: Path,  # the run's folder: checkpoint/ and synset.pt go there
+                 ) -> dict:
     "Condense a synthetic set (resumable through `run_dir/checkpoint`) and save it as `synset.pt`."
     from idm.condense import condense
     dev = _device(params)
@@ -415,7 +423,9 @@ _BASELINE_OWN = {"dataset", "data", "data_root", "download", "device", "progress
 
 
 @register_task("baseline")
-def baseline_task(params: dict, run_dir: Path) -> dict:
+def baseline_task(params: dict,  # the run's parameters (see above)
+                  run_dir: Path,  # the run's folder: coreset.pt goes there
+                 ) -> dict:
     "Select a Random/Herding/Forgetting coreset (proxy cache in `ROOT/cache`) and save it as `coreset.pt`."
     from idm import baselines
     method = params["method"]
@@ -438,7 +448,9 @@ _EVALUATE_OWN = {"source", "arch", "runs", "seed", "dataset", "data", "data_root
 
 
 @register_task("evaluate")
-def evaluate_task(params: dict, run_dir: Path) -> dict:
+def evaluate_task(params: dict,  # the run's parameters (see above), `source` among them
+                  run_dir: Path,  # the run's folder (the source is looked up next to it)
+                 ) -> dict:
     "Evaluate the set of the run named by `source` with `evaluate_runs` on its data's test split."
     from idm.evaluate import evaluate_runs
     root = run_dir.parent.parent
@@ -456,7 +468,9 @@ def evaluate_task(params: dict, run_dir: Path) -> dict:
 
 # %% ../nbs/07_runner.ipynb #4aa64bf1
 @register_task("notebook")
-def notebook_task(params: dict, run_dir: Path) -> dict:
+def notebook_task(params: dict,  # `notebook`, `parameters`, optional `kernel` and `timeout`
+                  run_dir: Path,  # the run's folder: working directory and place of notebook.ipynb
+                 ) -> dict:
     "Execute `params['notebook']` with papermill, injecting `params['parameters']`, into `run_dir/notebook.ipynb`."
     import papermill as pm
     src = Path(params["notebook"]).resolve()
@@ -620,7 +634,8 @@ def run_grid(runs: Iterable[Run],  # the runs (duplicates by id are run once)
     return [results[(r.kind, r.id)] for r in unique]
 
 # %% ../nbs/07_runner.ipynb #571e4b27
-def dependencies(run: Run) -> list[tuple[str, str]]:
+def dependencies(run: Run,  # any run
+                ) -> list[tuple[str, str]]:
     "(kind, id) of the runs whose results `run` needs (its `source`)."
     src = run.params.get("source")
     return [(src["kind"], src["id"])] if isinstance(src, dict) and "kind" in src and "id" in src else []
@@ -724,7 +739,7 @@ def load_plan(spec: str | Path | dict | list,  # a JSON file, or its parsed cont
     return stages
 
 # %% ../nbs/07_runner.ipynb #e65ccdf2
-PROFILES: dict[str, Callable[..., list[list[Run]]]] = {}  # profile name → fn(**options) -> stages of runs
+PROFILES: dict[str, Callable[..., list[list[Run]]]] = {}  # profile name → function of keyword options returning the stages of runs
 
 
 def register_profile(name: str,  # the name given to `reproduce --profile`
