@@ -1,27 +1,29 @@
-"""`make reproduce`: run the experiments of a profile end to end.
+"""`make reproduce`: run a reproduction profile end to end (idm.reproduce.reproduce).
 
-Until the experiment runner exists this runs every library notebook including its `#| slow` cells, which exercise
-each component on the real Fashion-MNIST.
+cpu (default): real Fashion-MNIST on 2 CPU cores, outputs in figures/ (the committed set);
+paper: the paper's datasets and settings on a GPU, outputs in figures/paper/; tiny: a minutes-long check.
 """
 import argparse
 import sys
-from pathlib import Path
-
-from nbdev.test import test_nb
-
-ROOT = Path(__file__).resolve().parents[1]
+import time
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--profile", default="cpu", choices=["cpu", "paper"])
+    from idm import reproduce as rp
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", default="cpu", choices=sorted(rp.PROFILE_SETTINGS))
+    ap.add_argument("--root", default="runs", help="root of the run folders (finished runs are skipped; default: runs)")
+    ap.add_argument("--figures", default="figures", help="outputs; profiles other than cpu write into FIGURES/<profile>")
+    ap.add_argument("--executor", default="inprocess", help="idm.runner executor (inprocess, processes, submitit-local, ...)")
+    ap.add_argument("--data-root", default=None, help="where the datasets are looked for")
+    ap.add_argument("--experiments", nargs="*", default=list(rp.EXPERIMENTS), choices=list(rp.EXPERIMENTS))
     args = ap.parse_args(argv)
-    failed = []
-    for nb in sorted((ROOT / "nbs").glob("*.ipynb")):
-        ok, secs = test_nb(nb, skip_flags=["gpu"], do_print=False)
-        print(f"{nb.name:30s} {'ok' if ok else 'FAILED':6s} {secs:7.1f} s  (profile {args.profile})", flush=True)
-        if not ok:
-            failed.append(nb.name)
+    t0 = time.perf_counter()
+    summary = rp.reproduce(args.profile, root=args.root, figures=args.figures, executor=args.executor,
+                           experiments=tuple(args.experiments), data_root=args.data_root)
+    failed = sum(v.get("failed", 0) for v in summary["experiments"].values())
+    print(f"profile {args.profile}: outputs in {summary['out']}, {failed} failed runs, "
+          f"total wall time {time.perf_counter() - t0:.0f} s ({(time.perf_counter() - t0) / 60:.1f} min)")
     return 1 if failed else 0
 
 

@@ -1,0 +1,87 @@
+"""Papermill smoke runs of every experiment notebook (nbs/experiments) with tiny parameters (seconds each).
+
+The compute notebooks run the `micro` profile on a small tensors file; the table, figure and report notebooks then
+rebuild their outputs from the results set `idm.reproduce.export_results` copies.
+"""
+from pathlib import Path
+
+import papermill as pm
+import pytest
+import torch
+
+from idm import reproduce as rp
+from idm.runner import save_tensor_data
+
+NBS = Path(__file__).resolve().parents[1] / "nbs" / "experiments"
+
+COMPUTE = {"03_table1_runs.ipynb": "table1", "04_figures_runs.ipynb": "figures", "05_baselines.ipynb": "baselines",
+           "06_pretrained_queue.ipynb": "pretrained_queue"}
+# tiny parameters per notebook; "{data}", "{root}", "{out}", "{source}" are filled in by the fixtures
+TINY = {
+    "01_condense.ipynb": dict(dataset="FashionMNIST", ipc=1, method="idm", iterations=1, data_file="{data}", root="{root}",
+                              overrides={"width": 8, "batch_real": 8, "model_train_steps": 1, "trained_bs": 16}),
+    "02_evaluate.ipynb": dict(source="{source}", archs=["ConvNet", "LeNet"], runs=1, epochs=1, test_per_class=3,
+                              net_kwargs={"width": 8}, root="{root}"),
+    **{nb: dict(profile="micro", root="{root}", data_file="{data}") for nb in COMPUTE},
+    **{nb: dict(root="{results}", out="{out}") for nb in rp.OUTPUT_NOTEBOOKS},
+}
+
+
+def test_every_notebook_has_tiny_parameters():
+    assert sorted(p.name for p in NBS.glob("*.ipynb")) == sorted(TINY)
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    d = tmp_path_factory.mktemp("experiments")
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 256, (120, 1, 28, 28), generator=g, dtype=torch.uint8)
+    xt = torch.randint(0, 256, (60, 1, 28, 28), generator=g, dtype=torch.uint8)
+    spec = save_tensor_data(d / "fmnist-tiny.pt", x, torch.arange(10).repeat_interleave(12), xt,
+                            torch.arange(10).repeat_interleave(6), name="FashionMNIST", mean=(0.286,), std=(0.353,))
+    return {"data": spec["path"], "root": str(d / "runs"), "results": str(d / "figures" / "results"),
+            "out": str(d / "figures"), "dir": d}
+
+
+def _run(nb: str, work: dict, **fill) -> Path:
+    vals = {**work, **fill}
+    params = {k: (v.format(**vals) if isinstance(v, str) else v) for k, v in TINY[nb].items()}
+    out = work["dir"] / "executed" / nb
+    out.parent.mkdir(exist_ok=True)
+    pm.execute_notebook(str(NBS / nb), str(out), parameters=params, progress_bar=False, cwd=str(work["dir"]))
+    return out
+
+
+def test_condense_and_evaluate(work):
+    _run("01_condense.ipynb", work)
+    ids = [p.name for p in (Path(work["root"]) / "condense").iterdir()]
+    assert len(ids) == 1
+    _run("02_evaluate.ipynb", work, source=f"condense/{ids[0]}")
+    assert len(list((Path(work["root"]) / "evaluate_subset").glob("*/metrics.json"))) == 2
+
+
+@pytest.mark.parametrize("nb", sorted(COMPUTE))
+def test_compute_notebook(work, nb):
+    _run(nb, work)
+    idx = rp.read_index(work["root"], COMPUTE[nb])
+    assert idx["profile"] == "micro"
+    if idx["available"]:
+        res = rp.load_results(work["root"], COMPUTE[nb])
+        assert (res.status == "ok").all() and res["mean"].notna().all()
+
+
+@pytest.mark.parametrize("nb", rp.OUTPUT_NOTEBOOKS)
+def test_output_notebook(work, nb):
+    for ex in COMPUTE.values():  # the compute notebooks' results (runs skipped when present)
+        if rp.read_index(work["root"], ex) is None: rp.run_experiment("micro", ex, work["root"], data_file=work["data"])
+    rp.export_results(work["root"], work["results"])
+    _run(nb, work)
+    out = Path(work["out"])
+    expected = {"11_table1.ipynb": ["table1.md", "table1.csv", "table1.tex", "table1.png"],
+                "12_figures.ipynb": ["figure1.png", "figure2.png", "figure3.png"],
+                "13_baselines_table.ipynb": ["baselines.md", "baselines.csv", "baselines.tex"],
+                "14_pretrained_queue_table.ipynb": ["pretrained_queue.md"], "20_report.ipynb": ["REPORT.md"]}[nb]
+    for f in expected: assert (out / f).exists(), f
+    if nb == "20_report.ipynb":
+        text = (out / "REPORT.md").read_text()
+        assert "profile `micro`" in text and "S2 Table 1" in text and "S1 baselines" in text
