@@ -70,8 +70,13 @@ def paper_frame(item: str | None = None,  # only this item ("S2 Table 1", "main 
     df = pd.DataFrame([dict(r, source="paper") for r in PAPER])
     return df if item is None else df[df["item"] == item].reset_index(drop=True)
 
-def paper_number(dataset: str, ipc: int, method: str, arch: str = "ConvNet", eval_arch: str = "ConvNet",
-                 item: str | None = None) -> tuple[float, float] | None:
+def paper_number(dataset: str,  # e.g. "CIFAR10"
+                 ipc: int,  # images per class
+                 method: str,  # "idm", "dm", "random", "herding" or "forgetting"
+                 arch: str = "ConvNet",  # condensation architecture
+                 eval_arch: str = "ConvNet",  # evaluation architecture
+                 item: str | None = None,  # only this item ("S2 Table 1", "main paper", "S1 baselines"); None: first match
+                ) -> tuple[float, float] | None:
     "(mean, std) the paper reports for this setting, or None."
     for r in PAPER:
         if (r["dataset"], r["ipc"], r["method"], r["arch"], r["eval_arch"]) == (dataset, ipc, method, arch, eval_arch) \
@@ -229,7 +234,9 @@ _SUBSET_OWN = {"source", "arch", "runs", "seed", "dataset", "data", "data_root",
                "test_seed"}
 
 @register_task("evaluate_subset")
-def evaluate_subset_task(params: dict, run_dir: Path) -> dict:
+def evaluate_subset_task(params: dict,  # the run's parameters: `source` and `evaluate_runs` options (+ test_per_class, test_seed)
+                         run_dir: Path,  # the run's folder `root/<kind>/<id>` (the source set is found under `root`)
+                        ) -> dict:
     "Like the runner's `evaluate` task, testing on `test_per_class` seeded test images per class (all if absent)."
     root = run_dir.parent.parent
     images, labels, info, src = load_set(root, params["source"])
@@ -379,7 +386,8 @@ def experiment_entries(profile: str | dict,  # profile name or settings
     return [e for e in entries if e.role == "set"] + [e for e in entries if e.role == "eval"]
 
 
-def experiment_plan(entries: list[Entry]) -> list[list[Run]]:
+def experiment_plan(entries: list[Entry],  # `experiment_entries` output (of one or several experiments)
+                   ) -> list[list[Run]]:
     "Stages for `run_plan`: the set-making runs, then the evaluations (duplicates removed)."
     stages = [[e.run for e in entries if e.role == r] for r in ("set", "eval")]
     return [list({r.kind + r.id: r for r in st}.values()) for st in stages]
@@ -389,7 +397,9 @@ def experiment_plan(entries: list[Entry]) -> list[list[Run]]:
 def _profile_name(profile) -> str: return profile if isinstance(profile, str) else profile.get("name", "custom")
 
 
-def index_path(root: str | Path, experiment: str) -> Path:
+def index_path(root: str | Path,  # a run root or a results set
+               experiment: str,  # one of `EXPERIMENTS`
+              ) -> Path:
     "Where the index of `experiment` lives under a run root or a results set: `root/experiments/<experiment>.json`."
     return Path(root) / "experiments" / f"{experiment}.json"
 
@@ -425,7 +435,9 @@ def run_experiment(profile: str | dict,  # profile name or settings
     return pd.DataFrame(rows).drop_duplicates(["kind", "id"]).reset_index(drop=True)
 
 
-def read_index(root: str | Path, experiment: str) -> dict | None:
+def read_index(root: str | Path,  # a run root or a results set
+               experiment: str,  # one of `EXPERIMENTS`
+              ) -> dict | None:
     "The index `run_experiment` wrote for `experiment` under `root` (a run root or a results set), or None."
     return read_json(index_path(root, experiment))
 
@@ -505,7 +517,8 @@ def idm_vs_dm(cells: pd.DataFrame,  # `table1_frame` output
     return int((w["idm"] > w["dm"]).sum()), len(w)
 
 
-def table1_wide(cells: pd.DataFrame) -> pd.DataFrame:
+def table1_wide(cells: pd.DataFrame,  # `table1_frame` output
+               ) -> pd.DataFrame:
     "One row per (method, condensation arch), one column per evaluation arch: 'ours (paper P, Δ D)'."
     def txt(r):
         return f"{_pm(r['mean'], r['std'])} (paper {_pm(r['paper_mean'], r['paper_std'])}, Δ {r['diff']:+.1f})" \
@@ -517,7 +530,8 @@ def table1_wide(cells: pd.DataFrame) -> pd.DataFrame:
     return w.loc[order].reset_index().rename(columns={"method": "method", "arch": "C \\ T"})
 
 
-def markdown_table(df: pd.DataFrame) -> str:
+def markdown_table(df: pd.DataFrame,  # the table (strings or numbers)
+                  ) -> str:
     "A GitHub Markdown table of `df` (no index), without extra dependencies."
     esc = lambda v: str(v).replace("|", "\\|")
     lines = ["| " + " | ".join(map(esc, df.columns)) + " |", "|" + "---|" * len(df.columns)]
@@ -525,7 +539,9 @@ def markdown_table(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def latex_table(df: pd.DataFrame, caption: str = "") -> str:
+def latex_table(df: pd.DataFrame,  # the table (strings or numbers)
+                caption: str = "",  # the table's caption (none if empty)
+               ) -> str:
     "A booktabs LaTeX tabular of `df` (no index); ±, Δ and \\ are escaped."
     def esc(v):
         s = str(v)
@@ -586,7 +602,9 @@ OUTPUT_NOTEBOOKS = ("11_table1.ipynb", "12_figures.ipynb", "13_baselines_table.i
                     "20_report.ipynb")  # the table/figure/report notebooks `reproduce` runs, in order
 
 
-def output_dir(figures: str | Path, profile: str) -> Path:
+def output_dir(figures: str | Path,  # the outputs folder (`figures`)
+               profile: str,  # the profile's name
+              ) -> Path:
     "Where a profile's outputs go: `figures` for the cpu profile (the committed one), else `figures/<profile>`."
     return Path(figures) if profile == "cpu" else Path(figures) / profile
 
