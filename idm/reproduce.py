@@ -233,7 +233,7 @@ def stratified_subset(labels: torch.Tensor,  # labels of the split
 _SUBSET_OWN = {"source", "arch", "runs", "seed", "dataset", "data", "data_root", "download", "device", "test_per_class",
                "test_seed"}
 
-@register_task("evaluate_subset")
+@register_task("evaluate_subset", replace=True)  # replace: re-running this cell (or the notebook after `import idm.reproduce`) re-registers it
 def evaluate_subset_task(params: dict,  # the run's parameters: `source` and `evaluate_runs` options (+ test_per_class, test_seed)
                          run_dir: Path,  # the run's folder `root/<kind>/<id>` (the source set is found under `root`)
                         ) -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from nbdev.test import test_nb
+from nbdev import test as nbdev_test  # (not `import test_nb`: pytest would collect it as a test)
 
 NBS = Path(__file__).resolve().parents[1] / "nbs"
 LIBRARY_NOTEBOOKS = sorted(p for p in NBS.glob("*.ipynb"))
@@ -22,5 +22,5 @@ def _skip_flags():
 
 @pytest.mark.parametrize("nb", LIBRARY_NOTEBOOKS, ids=[p.stem for p in LIBRARY_NOTEBOOKS])
 def test_library_notebook(nb):
-    ok, seconds = test_nb(nb, skip_flags=_skip_flags(), showerr=True)
+    ok, seconds = nbdev_test.test_nb(nb, skip_flags=_skip_flags(), showerr=True)
     assert ok, f"{nb.name} failed (see the traceback above); it ran {seconds:.1f} s"
