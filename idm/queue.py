@@ -133,6 +133,7 @@ class ModelQueue:
                  seed: int = 0,  # seeds the generators not given
                  generator: torch.Generator | None = None,  # CPU generator for the queue's choices
                  data_generator: torch.Generator | None = None,  # generator on the data's device for image draws
+                 autocast_dtype: torch.dtype | None = None,  # e.g. torch.bfloat16: forward under autocast (fast mode)
                 ):
         if capacity < 1 or initial < 0 or initial > capacity or push_num < 0 or interval < 1:
             raise ValueError(f"bad queue sizes: capacity={capacity}, initial={initial}, push_num={push_num}, "
@@ -141,6 +142,7 @@ class ModelQueue:
         self.capacity, self.initial, self.push_num, self.interval = capacity, initial, push_num, interval
         self.fetch_net_num, self.steps, self.batch = fetch_net_num, steps, batch
         self.net_begin, self.net_end = net_begin, net_end
+        self.autocast_dtype = autocast_dtype
         self.generator = generator if generator is not None else torch.Generator().manual_seed(seed)
         if data_generator is None:
             data_generator = torch.Generator(device=data.device).manual_seed(_draw_seed(self.generator))
@@ -197,7 +199,11 @@ class ModelQueue:
         net.train()
         for _ in range(self.steps if steps is None else steps):
             x, y = self.draw_batch(entry)
-            logits = net(x)
+            if self.autocast_dtype is None:
+                logits = net(x)
+            else:
+                with torch.autocast(x.device.type, self.autocast_dtype): logits = net(x)
+                logits = logits.float()
             loss = F.cross_entropy(logits, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
