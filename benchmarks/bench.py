@@ -1,0 +1,302 @@
+"""Speed benchmark of idm: seconds per condensation iteration split into phases, achieved GFLOP/s next to the
+machine's measured peak, peak memory, and evaluation throughput against a plain DataLoader loop.
+
+Prints Markdown tables. Not a test.
+
+    python benchmarks/bench.py                      # IDM + DM at FashionMNIST ipc 10, paper CIFAR-10 ipc-10 settings
+    python benchmarks/bench.py --quick              # fewer repeats / epochs
+    python benchmarks/bench.py --device cuda        # on a GPU (default: cuda when present)
+    python benchmarks/bench.py --threads 1 --precision bf16 --only condense
+
+Timings: wall clock and process CPU time (both; on a machine shared with other jobs the CPU time is the steadier
+number, and the load average is printed with every table). The best of the measured iterations is reported; the
+first iteration of every configuration is a warm-up and not counted.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections import defaultdict
+
+import torch
+import torch.nn.functional as F
+
+
+# ---------------------------------------------------------------------------------------------------- helpers
+def _sync(device):
+    if torch.device(device).type == "cuda": torch.cuda.synchronize()
+
+
+def _now():
+    return time.perf_counter(), time.process_time()
+
+
+class PhaseTimer:
+    "Exclusive (self) wall and CPU time per phase; nested phases pause their parent."
+    def __init__(self, device):
+        self.device, self.stack = device, []
+        self.wall, self.cpu = defaultdict(float), defaultdict(float)
+
+    def _charge(self):
+        w, c = _now()
+        if self.stack:
+            name, w0, c0 = self.stack[-1]
+            self.wall[name] += w - w0; self.cpu[name] += c - c0
+        return w, c
+
+    @contextlib.contextmanager
+    def phase(self, name):
+        _sync(self.device)
+        self._charge()
+        w, c = _now(); self.stack.append((name, w, c))
+        try: yield
+        finally:
+            _sync(self.device)
+            self._charge(); self.stack.pop()
+            if self.stack:
+                n, _, _ = self.stack[-1]; w, c = _now(); self.stack[-1] = (n, w, c)
+
+    def wrap(self, obj, attr, name):
+        f = getattr(obj, attr)
+        def g(*a, **k):
+            with self.phase(name): return f(*a, **k)
+        setattr(obj, attr, g)
+
+    def reset(self):
+        self.wall.clear(); self.cpu.clear()
+
+
+def _load():
+    try: return os.getloadavg()[0]
+    except OSError: return float("nan")
+
+
+def peak_gflops(device, quick):
+    "Measured peak: fp32 matmul 2048² and the ConvNet's middle convolution (256×128×16×16, 3×3), best of repeats."
+    dev = torch.device(device)
+    out = {}
+    a = torch.randn(2048, 2048, device=dev); b = torch.randn(2048, 2048, device=dev)
+    x = torch.randn(256, 128, 16, 16, device=dev); w = torch.randn(128, 128, 3, 3, device=dev)
+    for name, f, flop in (("matmul 2048² fp32", lambda: a @ b, 2 * 2048 ** 3),
+                          ("conv 128→128 3×3 @16², batch 256, fp32", lambda: F.conv2d(x, w, padding=1),
+                           2 * 256 * 128 * 16 * 16 * 128 * 9)):
+        f(); _sync(dev)
+        best = float("inf")
+        for _ in range(2 if quick else 5):
+            t = time.perf_counter(); f(); _sync(dev); best = min(best, time.perf_counter() - t)
+        out[name] = flop / best / 1e9
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- condensation
+def iteration_flops(params, data, net):
+    "FLOPs of one iteration (spec §8): real forwards, synthetic fwd + input-grad bwd, queue fwd + bwd."
+    from idm.networks import count_flops
+    fwd = count_flops(net, (data.channel, *data.im_size))
+    C, ipc = data.num_classes, params["ipc"]
+    n_syn = C * ipc * (params["pea_factor"] ** 2 if params.get("aug") else 1)
+    matching = params.get("train_net_num", 1) * params.get("outer_loop", 1)
+    real = matching * C * params["batch_real"] * fwd
+    syn = matching * n_syn * 2 * fwd                    # forward + backward to the images only (weights frozen)
+    queue = 0
+    if params["method"] == "idm":
+        queue = params["fetch_net_num"] * params["model_train_steps"] * params["trained_bs"] * 3 * fwd
+    return dict(real=real, syn=syn, queue=queue, total=real + syn + queue, per_image_fwd=fwd)
+
+
+def bench_condense(method, args, dataset):
+    "Run `iterations` (+1 warm-up) iterations of one method with phase timers; returns a result dict."
+    import idm.condense as cm
+    from idm.condense import _Condenser, resolve_params
+    dev = torch.device(args.device)
+    data = dataset.to(dev)
+    ov = dict(precision=args.precision) if args.precision != "fp32" else {}
+    params = resolve_params(data.name, args.ipc, method, None, 0, args.iterations + 1, ("CIFAR10", args.ipc), ov)
+    run = _Condenser(data, params, dev)
+    T = PhaseTimer(dev)
+    T.wrap(run, "_real_means", "real forward (no grad)")
+    T.wrap(run, "_match", "synthetic forward + backward")
+    T.wrap(run.opt, "step", "image optimizer steps")
+    T.wrap(run.dsa, "sample", "augmentation (DSA, PEA)")
+    orig_pe = cm.partition_expand
+    def pe(*a, **k):
+        with T.phase("augmentation (DSA, PEA)"): return orig_pe(*a, **k)
+    cm.partition_expand = pe
+    from idm.augment import DSATransform
+    orig_apply = DSATransform.apply
+    def apply(self, x):
+        with T.phase("augmentation (DSA, PEA)"): return orig_apply(self, x)
+    DSATransform.apply = apply
+    if run.queue is not None: T.wrap(run.queue, "train", "queue training")
+    try:
+        rows = []
+        for it in range(args.iterations + 1):
+            T.reset()
+            with T.phase("other"):
+                run.iteration(it)
+                run.flush()
+            if it > 0: rows.append((dict(T.wall), dict(T.cpu)))
+    finally:
+        cm.partition_expand = orig_pe; DSATransform.apply = orig_apply
+    best = min(rows, key=lambda r: sum(r[0].values()))
+    net = run.queue[0].net if run.queue is not None else run.net
+    return dict(method=method, wall=best[0], cpu=best[1], all_wall=[sum(r[0].values()) for r in rows],
+                all_cpu=[sum(r[1].values()) for r in rows], flops=iteration_flops(params, data, net), load=_load())
+
+
+def _child_memory(args, method):
+    "Peak resident memory (MiB) of a fresh process running 1 + iterations of `method`."
+    cmd = [sys.executable, __file__, "--_child", method, "--device", args.device, "--iterations", "1",
+           "--ipc", str(args.ipc), "--precision", args.precision]
+    if args.threads: cmd += ["--threads", str(args.threads)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _child(args):
+    from idm.data import load_dataset
+    data = load_dataset(args.dataset)
+    bench_condense(args._child, args, data)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cuda = torch.cuda.max_memory_allocated() / 2**20 if torch.device(args.device).type == "cuda" else None
+    print(json.dumps(dict(rss_mib=peak, cuda_mib=cuda)))
+
+
+# ---------------------------------------------------------------------------------------------------- evaluation
+def _dataloader_loop(x, y, arch, epochs, device, seed=0):
+    "The straightforward baseline: TensorDataset + DataLoader(shuffle, 256) + per-image DSA, same protocol."
+    from torch.utils.data import DataLoader, TensorDataset
+    from idm.augment import DSA
+    from idm.networks import get_network
+    net = get_network(arch, x.shape[1], 10, tuple(x.shape[2:]), seed=seed, device=device).train()
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    dl = DataLoader(TensorDataset(x.cpu(), y.cpu()), batch_size=256, shuffle=True)
+    dsa, g = DSA(), torch.Generator(device).manual_seed(seed)
+    for ep in range(epochs + 1):
+        for xb, yb in dl:
+            xb, yb = xb.to(device), yb.to(device)
+            with torch.no_grad(): xb = dsa(xb, g)
+            loss = F.cross_entropy(net(xb), yb)
+            opt.zero_grad(); loss.backward(); opt.step()
+            loss.item()                                   # the usual per-batch logging read
+    return net
+
+
+def bench_eval(args, dataset):
+    from idm.evaluate import evaluate_synset
+    dev = torch.device(args.device)
+    epochs = 1 if args.quick else args.eval_epochs
+    g = torch.Generator().manual_seed(0)
+    x10 = torch.cat([dataset.sample_class(c, 10, g) for c in range(dataset.num_classes)]).to(dev)
+    y10 = torch.arange(dataset.num_classes).repeat_interleave(10).to(dev)
+    test = (dataset.test.images[:256].to(dev), dataset.test.labels[:256].to(dev))
+    rows = []
+    # warm-up (oneDNN builds its kernels for every new shape on first use): both loops once, 1 pass, every size
+    for n, expand in ((100, False), (400, True)):
+        from idm.augment import partition_expand
+        xs, ys = (partition_expand(x10, y10) if expand else (x10, y10))
+        evaluate_synset(xs, ys, "ConvNet", test, epochs=0, device=dev, seed=0)
+        _dataloader_loop(xs, ys, "ConvNet", 0, dev)
+    for n, expand in ((100, False), (400, True)):
+        from idm.augment import partition_expand
+        xs, ys = (partition_expand(x10, y10) if expand else (x10, y10))
+        res = {}
+        # training time only (network built, then epochs + 1 passes); the test pass is not timed
+        def ours():
+            d = evaluate_synset(xs, ys, "ConvNet", test, epochs=epochs, device=dev, seed=0, return_details=True)
+            return d
+        for name in ("evaluate_synset", "DataLoader loop"):
+            _sync(dev); w, c = _now()
+            if name == "evaluate_synset":
+                d = ours(); _sync(dev)
+                # train_time_s excludes the final test; CPU time of the test is removed in proportion
+                w1 = w + d["train_time_s"]; c1 = c + (time.process_time() - c) * d["train_time_s"] / d["wall_time_s"]
+            else:
+                _dataloader_loop(xs, ys, "ConvNet", epochs, dev); _sync(dev); w1, c1 = _now()
+            res[name] = ((w1 - w) / (epochs + 1), (c1 - c) / (epochs + 1))
+        rows.append((n, res))
+    return rows, epochs
+
+
+# ---------------------------------------------------------------------------------------------------- main
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--iterations", type=int, default=2, help="timed iterations per method (after 1 warm-up)")
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--quick", action="store_true", help="1 timed iteration, 2 evaluation passes, no memory runs")
+    ap.add_argument("--ipc", type=int, default=10)
+    ap.add_argument("--dataset", default="FashionMNIST")
+    ap.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
+    ap.add_argument("--only", choices=("condense", "eval", "peak"), default=None)
+    ap.add_argument("--methods", default="idm,dm")
+    ap.add_argument("--eval-epochs", type=int, default=3, help="evaluation epochs timed (per-pass time reported)")
+    ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.threads: torch.set_num_threads(args.threads)
+    if args._child: return _child(args)
+    if args.quick: args.iterations = 1
+    dev = torch.device(args.device)
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or platform.machine()
+    print(f"# idm benchmark — device {dev} ({name}), torch {torch.__version__}, CPU capability "
+          f"{torch.backends.cpu.get_cpu_capability()}, {torch.get_num_threads()} threads, "
+          f"{os.cpu_count()} CPUs, load {_load():.1f}, precision {args.precision}\n")
+    peak = peak_gflops(dev, args.quick)
+    print("| peak microbenchmark | GFLOP/s |\n|---|---|")
+    for k, v in peak.items(): print(f"| {k} | {v:.1f} |")
+    print()
+    if args.only == "peak": return
+    from idm.data import load_dataset
+    data = load_dataset(args.dataset)
+    if args.only in (None, "condense"):
+        print(f"## Condensation, {args.dataset} ipc {args.ipc}, CIFAR-10 ipc-{args.ipc} preset (ConvNet-128, "
+              f"batch_real 256, K 10, 2 queue models × 256 images)\n")
+        results = [bench_condense(m, args, data) for m in args.methods.split(",")]
+        phases = ["real forward (no grad)", "synthetic forward + backward", "queue training",
+                  "augmentation (DSA, PEA)", "image optimizer steps", "other"]
+        print("| phase | " + " | ".join(f"{r['method'].upper()} wall s | {r['method'].upper()} CPU s" for r in results) + " |")
+        print("|---|" + "---|---|" * len(results))
+        for ph in phases:
+            print(f"| {ph} | " + " | ".join(f"{r['wall'].get(ph, 0):.2f} | {r['cpu'].get(ph, 0):.2f}" for r in results) + " |")
+        print("| **total per iteration** | " + " | ".join(
+            f"**{sum(r['wall'].values()):.2f}** | **{sum(r['cpu'].values()):.2f}**" for r in results) + " |")
+        print()
+        best_peak = max(peak.values())
+        print("| method | TFLOP / iteration | s / iteration (best) | all timed iterations (wall) | achieved GFLOP/s | "
+              "% of measured peak | GFLOP per CPU-second | queue GFLOP per CPU-second | peak RSS MiB |\n"
+              "|---|---|---|---|---|---|---|---|---|")
+        for r in results:
+            tot = sum(r["wall"].values()); fl = r["flops"]
+            q = r["wall"].get("queue training", 0)
+            mem = "–"
+            if not args.quick:
+                m = _child_memory(args, r["method"])
+                mem = f"{m['rss_mib']:.0f}" + (f" (CUDA {m['cuda_mib']:.0f})" if m["cuda_mib"] else "")
+            print(f"| {r['method'].upper()} | {fl['total'] / 1e12:.2f} | {tot:.2f} | "
+                  f"{', '.join(f'{t:.1f}' for t in r['all_wall'])} | {fl['total'] / tot / 1e9:.1f} | "
+                  f"{100 * fl['total'] / tot / 1e9 / best_peak:.0f} % | "
+                  f"{fl['total'] / sum(r['cpu'].values()) / 1e9:.1f} | "
+                  f"{(fl['queue'] / r['cpu']['queue training'] / 1e9) if q else 0:.1f} | {mem} |")
+        print(f"\n(load average at the end: {_load():.1f}; the measured peak is for {torch.get_num_threads()} "
+              "thread(s): on a machine shared with other jobs compare GFLOP per CPU-second with the one-thread peak)\n")
+    if args.only in (None, "eval"):
+        rows, epochs = bench_eval(args, data)
+        print(f"## Evaluation training (ConvNet-128, DSA, batch 256; {epochs + 1} passes timed, seconds per pass)\n")
+        print("| training images | evaluate_synset wall | CPU | DataLoader loop wall | CPU | speed-up (wall) | "
+              "speed-up (CPU) | est. 1001 passes (min) |\n|---|---|---|---|---|---|---|---|")
+        for n, res in rows:
+            (ew, ec), (dw, dc) = res["evaluate_synset"], res["DataLoader loop"]
+            print(f"| {n} | {ew:.2f} | {ec:.2f} | {dw:.2f} | {dc:.2f} | {dw / ew:.2f}× | {dc / ec:.2f}× | "
+                  f"{ew * 1001 / 60:.1f} |")
+        print(f"\n(load average at the end: {_load():.1f})")
+
+
+if __name__ == "__main__":
+    main()
