@@ -25,28 +25,13 @@ from .augment import DSA, DCAugment
 from .data import ImageData, Split
 from .evaluate import evaluate_runs
 from .networks import get_network
+from .data import atomic_write, atomic_torch_save
 
 # %% auto #0
 __all__ = ['Coreset', 'select_random', 'train_classifier', 'embed_split', 'proxy_key', 'Proxy', 'get_proxy', 'herding_select',
            'select_herding', 'forgetting_select', 'select_forgetting', 'evaluate_coreset']
 
 # %% ../nbs/06_baselines.ipynb #cd3ffe42
-def _atomic_save(obj, path: str | Path) -> Path:
-    "`torch.save` `obj` to `path` through a temporary file in the same folder and `os.replace`."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 @dataclass
 class Coreset:
     "Real training images chosen per class, laid out class-major like a synthetic set."
@@ -66,7 +51,7 @@ class Coreset:
 
     def save(self, path: str | Path) -> Path:
         "Write the coreset (tensors on the CPU) to `path` atomically."
-        return _atomic_save(dict(images=self.images.detach().cpu(), labels=self.labels.cpu(),
+        return atomic_torch_save(dict(images=self.images.detach().cpu(), labels=self.labels.cpu(),
                                  indices=self.indices.cpu(), method=self.method, params=self.params), path)
 
     @classmethod
@@ -280,7 +265,7 @@ def get_proxy(data: ImageData,  # dataset; the proxy trains on all of `data.trai
                                progress=progress, on_epoch=lambda ep, net, correct: history.append(correct))
         correct = torch.stack(history) if history else torch.zeros(0, len(data.train), dtype=torch.bool)
         if net_path is not None:
-            _atomic_save(dict(key=key, params=params, dataset=data.name, n_train=len(data.train),
+            atomic_torch_save(dict(key=key, params=params, dataset=data.name, n_train=len(data.train),
                               state_dict={k: v.detach().cpu() for k, v in net.state_dict().items()},
                               correct=correct), net_path)
     feats = None
@@ -291,7 +276,7 @@ def get_proxy(data: ImageData,  # dataset; the proxy trains on all of `data.trai
         else:
             feats = embed_split(net, data.train, embed_batch_size)
             if feat_path is not None:
-                _atomic_save(dict(key=key, features=feats), feat_path)
+                atomic_torch_save(dict(key=key, features=feats), feat_path)
     return Proxy(net, correct, feats, params, key, entry is not None)
 
 # %% ../nbs/06_baselines.ipynb #fccf0859

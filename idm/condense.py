@@ -25,6 +25,7 @@ from .data import ImageData, UnknownDatasetError, canonical_name
 from .networks import ARCHITECTURES, UnknownArchitectureError, get_network, reinit_
 from .pretrained import AugmentedFactory, ModelPool, build_pool
 from .queue import AccuracyMeter, FreshFactory, ModelQueue
+from .data import atomic_write, atomic_torch_save
 
 # %% auto #0
 __all__ = ['METHODS', 'PRESET_IPCS', 'PRESETS', 'SWITCHES', 'NET_KWARGS', 'presets_frame', 'UnknownPresetError', 'preset',
@@ -259,27 +260,6 @@ def resolve_params(dataset: str,  # name of the data (`ImageData.name`)
     return params
 
 # %% ../nbs/04_condense.ipynb #6f2e37e7
-def _atomic_save(obj: Any, path: Path) -> None:
-    "torch.save to a temporary file beside `path`, then rename it over `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists(): tmp.unlink()
-
-
-def _atomic_write_text(text: str, path: Path) -> None:
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists(): tmp.unlink()
-
-
 @dataclass
 class SynSet:
     "A condensed (synthetic) training set and how it was made."
@@ -303,9 +283,9 @@ class SynSet:
             ) -> Path:
         "Write the set (tensors + metadata) to `path` and the metadata to `path.with_suffix('.json')`, atomically."
         path = Path(path)
-        _atomic_save(dict(format="idm.synset/1", images=self.images.detach().cpu(), labels=self.labels.cpu(),
+        atomic_torch_save(dict(format="idm.synset/1", images=self.images.detach().cpu(), labels=self.labels.cpu(),
                           **self.meta()), path)
-        _atomic_write_text(json.dumps(self.meta(), indent=1), path.with_suffix(".json"))
+        with atomic_write(path.with_suffix(".json")) as f: f.write(json.dumps(self.meta(), indent=1))
         return path
 
     def __repr__(self) -> str:
@@ -588,7 +568,7 @@ class _Condenser:
 
     def save(self, path: Path, next_it: int) -> None:
         self.flush()
-        _atomic_save(self.state_dict(next_it), path)
+        atomic_torch_save(self.state_dict(next_it), path)
         self.last_checkpoint = f"{path} (iteration {next_it})"
 
     def load(self, path: Path) -> int:

@@ -23,7 +23,8 @@ from torch import Tensor
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'DEBIAN_FASHION_MNIST', 'DataError', 'UnknownDatasetError',
            'DataNotFoundError', 'CorruptDataError', 'canonical_name', 'Split', 'ImageData', 'from_tensors',
-           'find_dataset', 'read_idx', 'imagenet_subset_classes', 'load_dataset', 'main']
+           'find_dataset', 'read_idx', 'imagenet_subset_classes', 'load_dataset', 'atomic_write', 'atomic_torch_save',
+           'main']
 
 # %% ../nbs/00_data.ipynb #a279a232
 class DataError(Exception):
@@ -593,6 +594,38 @@ def load_dataset(name: str, # dataset name or alias: MNIST, FashionMNIST, CIFAR1
                      Split(_normalize(te[0], mean, std), te[1], mean, std),
                      len(names), meta["channel"], tuple(tr[0].shape[2:]), mean, std, names, loc)
     return data.to(device)
+
+# %% ../nbs/00_data.ipynb #d72a8e4a
+import contextlib
+import tempfile
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path,  # the file to (re)place
+                 mode: str = "w",  # "w" (text, UTF-8) or "wb" (bytes)
+                ):
+    "Context manager yielding a file object; on success the file replaces `path`, on error it is deleted."
+    if mode not in ("w", "wb"): raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
+        raise
+
+
+def atomic_torch_save(obj,                 # anything `torch.save` accepts
+                      path: str | Path,    # the file to (re)place
+                     ) -> Path:
+    "`torch.save` `obj` to `path` atomically (see `atomic_write`); returns the path."
+    with atomic_write(path, "wb") as f: torch.save(obj, f)
+    return Path(path)
 
 # %% ../nbs/00_data.ipynb #99f91c46
 def main(argv: list[str] | None = None, # command-line arguments (None: sys.argv[1:])

@@ -34,37 +34,18 @@ from tqdm.auto import tqdm
 import idm
 from .data import ImageData, from_tensors, load_dataset
 
+from .data import atomic_write  # one implementation for the whole package
+
 # %% auto #0
 __all__ = ['IDENTITY_EXCLUDED', 'TASKS', 'DATA_KEYS', 'SET_LOADERS', 'EXECUTORS', 'LOCAL_TIMEOUT_MIN', 'KEY_METRICS', 'PROFILES',
-           'atomic_write', 'write_json', 'read_json', 'save_torch', 'canonical_json', 'run_id', 'Run', 'grid',
-           'package_versions', 'git_revision', 'device_name', 'environment_info', 'UnknownTaskError', 'register_task',
-           'get_task', 'save_tensor_data', 'load_data', 'run_status', 'is_finished', 'execute_run', 'DependencyError',
-           'source_ref', 'load_set', 'condense_task', 'baseline_task', 'evaluate_task', 'notebook_task',
-           'slurm_parameters', 'run_grid', 'dependencies', 'evaluations', 'check_plan', 'run_plan', 'status_table',
-           'load_plan', 'register_profile', 'smoke_profile', 'main']
+           'write_json', 'read_json', 'save_torch', 'canonical_json', 'run_id', 'Run', 'grid', 'package_versions',
+           'git_revision', 'device_name', 'environment_info', 'UnknownTaskError', 'register_task', 'get_task',
+           'save_tensor_data', 'load_data', 'run_status', 'is_finished', 'execute_run', 'DependencyError', 'source_ref',
+           'load_set', 'condense_task', 'baseline_task', 'evaluate_task', 'notebook_task', 'slurm_parameters',
+           'run_grid', 'dependencies', 'evaluations', 'check_plan', 'run_plan', 'status_table', 'load_plan',
+           'register_profile', 'smoke_profile', 'main']
 
 # %% ../nbs/07_runner.ipynb #f92b7dc0
-@contextlib.contextmanager
-def atomic_write(path: str | Path,  # the file to (re)place
-                 mode: str = "w",  # "w" (text, UTF-8) or "wb" (bytes)
-                ):
-    "Context manager yielding a file object; on success the file replaces `path`, on error it is deleted."
-    if mode not in ("w", "wb"): raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
-        raise
-
-
 def _json_default(o):
     "JSON fallback for the values tasks commonly return: paths, tensors, numpy scalars and arrays."
     if isinstance(o, Path): return str(o)

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from .augment import partition_expand
+from .data import atomic_write
 
 # %% auto #0
 __all__ = ['RESULT_COLUMNS', 'figure_png', 'mean_std', 'to_pixels', 'show_synset', 'show_expansion', 'set_tensors',
@@ -372,13 +373,7 @@ def save_figure(fig: Figure, # the figure to write
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if not fmt: raise ValueError(f"{path}: give a file suffix (.png, .pdf, .svg, ...) to pick the format")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f: fig.savefig(f, format=fmt, dpi=dpi, bbox_inches="tight", **kw)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    with atomic_write(path, "wb") as f: fig.savefig(f, format=fmt, dpi=dpi, bbox_inches="tight", **kw)
     return path
 
 # %% ../nbs/08_viz.ipynb #ca61562f
