@@ -24,11 +24,11 @@ from .condense import PRESETS, SWITCHES, NET_KWARGS
 
 # %% auto #0
 __all__ = ['TABLE1_ARCHS', 'PAPER', 'PROFILE_SETTINGS', 'EXPERIMENTS', 'OUTPUT_NOTEBOOKS', 'paper_frame', 'paper_number',
-           'UnknownProfileError', 'profile_settings', 'experiment_settings', 'settings_frame', 'stratified_subset',
-           'evaluate_subset_task', 'Entry', 'pretrained_queue_available', 'experiment_entries', 'experiment_plan',
-           'index_path', 'run_experiment', 'read_index', 'load_results', 'export_results', 'table1_frame', 'idm_vs_dm',
-           'table1_wide', 'markdown_table', 'latex_table', 'write_table', 'comparison_heatmap', 'output_dir',
-           'experiment_notebooks', 'run_notebook', 'reproduce']
+           'UnknownProfileError', 'profile_settings', 'experiment_settings', 'settings_frame', 'Entry',
+           'pretrained_queue_available', 'experiment_entries', 'experiment_plan', 'index_path', 'run_experiment',
+           'read_index', 'load_results', 'export_results', 'table1_frame', 'idm_vs_dm', 'table1_wide', 'markdown_table',
+           'latex_table', 'write_table', 'comparison_heatmap', 'output_dir', 'experiment_notebooks', 'run_notebook',
+           'reproduce']
 
 # %% ../nbs/09_reproduce.ipynb #f08f66a6
 def _cell(item, dataset, ipc, method, mean, std, arch="ConvNet", eval_arch="ConvNet", augment=None, note=""):
@@ -218,44 +218,7 @@ def settings_frame(settings: dict,  # a profile's or an experiment's settings
 
 
 # %% ../nbs/09_reproduce.ipynb #afa2986c
-def stratified_subset(labels: torch.Tensor,  # labels of the split
-                      per_class: int,  # images kept per class (all of a smaller class)
-                      seed: int = 0,  # seed of the CPU generator drawing them
-                     ) -> torch.Tensor:
-    "Sorted int64 positions of `per_class` random images of every class (a fixed, seeded test subset)."
-    if per_class < 1: raise ValueError(f"per_class must be >= 1, got {per_class}")
-    g, y = torch.Generator().manual_seed(seed), labels.detach().cpu()
-    idx = [m[torch.randperm(len(m), generator=g)[:per_class]] for c in y.unique().tolist()
-           for m in [(y == c).nonzero().flatten()]]
-    return torch.cat(idx).sort().values
-
-
-_SUBSET_OWN = {"source", "arch", "runs", "seed", "dataset", "data", "data_root", "download", "device", "test_per_class",
-               "test_seed"}
-
-@register_task("evaluate_subset", replace=True)  # replace: re-running this cell (or the notebook after `import idm.reproduce`) re-registers it
-def evaluate_subset_task(params: dict,  # the run's parameters: `source` and `evaluate_runs` options (+ test_per_class, test_seed)
-                         run_dir: Path,  # the run's folder `root/<kind>/<id>` (the source set is found under `root`)
-                        ) -> dict:
-    "Like the runner's `evaluate` task, testing on `test_per_class` seeded test images per class (all if absent)."
-    root = run_dir.parent.parent
-    images, labels, info, src = load_set(root, params["source"])
-    dev = params.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
-    names = params if any(k in params for k in ("dataset", "data")) else src
-    spec = {k: names[k] for k in ("dataset", "data") if k in names}
-    spec |= {k: params.get(k, src.get(k)) for k in ("data_root", "download") if k in params or k in src}
-    data = load_data(spec, dev)
-    test = data.test
-    if params.get("test_per_class"):
-        idx = stratified_subset(test.labels, params["test_per_class"], params.get("test_seed", 0)).to(test.labels.device)
-        test_set = (test.get(idx), test.labels[idx])
-    else: test_set = (test.images, test.labels)
-    arch = params.get("arch") or info.get("arch") or "ConvNet"
-    res = evaluate_runs(images.to(dev), labels.to(dev), arch, test_set, runs=params.get("runs", 5),
-                        seed=params.get("seed", 0), device=dev, num_classes=data.num_classes,
-                        **{k: v for k, v in params.items() if k not in _SUBSET_OWN})
-    return {**res, "source": params["source"], "set": info, "test_images": len(test_set[1])}
-
+from .runner import stratified_subset   # the runner's `evaluate` task takes `test_per_class` / `test_seed`
 
 # %% ../nbs/09_reproduce.ipynb #8a175c1b
 @dataclass(frozen=True)
@@ -295,7 +258,7 @@ def _condense(data: dict, ipc: int, method: str, arch: str | None, seed: int, it
 def _evaluate(src: Run, arch: str, ev: dict, device, **extra) -> Run:
     p = {"source": source_ref(src), "arch": arch, "seed": 0, **ev, **extra}
     if device: p["device"] = device
-    return Run("evaluate_subset" if p.get("test_per_class") else "evaluate", p)
+    return Run("evaluate", p)
 
 
 def _table1_entries(s, dev, data):

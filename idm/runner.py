@@ -41,9 +41,9 @@ __all__ = ['IDENTITY_EXCLUDED', 'TASKS', 'DATA_KEYS', 'SET_LOADERS', 'EXECUTORS'
            'write_json', 'read_json', 'save_torch', 'canonical_json', 'run_id', 'Run', 'grid', 'package_versions',
            'git_revision', 'device_name', 'environment_info', 'UnknownTaskError', 'register_task', 'get_task',
            'save_tensor_data', 'load_data', 'run_status', 'is_finished', 'execute_run', 'DependencyError', 'source_ref',
-           'load_set', 'condense_task', 'baseline_task', 'evaluate_task', 'notebook_task', 'slurm_parameters',
-           'run_grid', 'dependencies', 'evaluations', 'check_plan', 'run_plan', 'status_table', 'load_plan',
-           'register_profile', 'smoke_profile', 'main']
+           'load_set', 'condense_task', 'baseline_task', 'stratified_subset', 'evaluate_task', 'notebook_task',
+           'slurm_parameters', 'run_grid', 'dependencies', 'evaluations', 'check_plan', 'run_plan', 'status_table',
+           'load_plan', 'register_profile', 'smoke_profile', 'main']
 
 # %% ../nbs/07_runner.ipynb #f92b7dc0
 def _json_default(o):
@@ -425,14 +425,27 @@ def baseline_task(params: dict,  # the run's parameters (see above)
             "proxy_from_cache": cs.params.get("proxy_from_cache")}
 
 
-_EVALUATE_OWN = {"source", "arch", "runs", "seed", "dataset", "data", "data_root", "download", "device"}
+def stratified_subset(labels: torch.Tensor,  # labels of the split
+                      per_class: int,  # images kept per class (all of a smaller class)
+                      seed: int = 0,  # seed of the CPU generator drawing them
+                     ) -> torch.Tensor:
+    "Sorted int64 positions of `per_class` random images of every class (a fixed, seeded test subset)."
+    if per_class < 1: raise ValueError(f"per_class must be >= 1, got {per_class}")
+    g, y = torch.Generator().manual_seed(seed), labels.detach().cpu()
+    idx = [m[torch.randperm(len(m), generator=g)[:per_class]] for c in y.unique().tolist()
+           for m in [(y == c).nonzero().flatten()]]
+    return torch.cat(idx).sort().values
+
+
+_EVALUATE_OWN = {"source", "arch", "runs", "seed", "dataset", "data", "data_root", "download", "device",
+                 "test_per_class", "test_seed"}
 
 
 @register_task("evaluate")
 def evaluate_task(params: dict,  # the run's parameters (see above), `source` among them
                   run_dir: Path,  # the run's folder (the source is looked up next to it)
                  ) -> dict:
-    "Evaluate the set of the run named by `source` with `evaluate_runs` on its data's test split."
+    "Evaluate the set of `source` with `evaluate_runs` on its data's test split (or `test_per_class` seeded images per class)."
     from idm.evaluate import evaluate_runs
     root = run_dir.parent.parent
     images, labels, info, src_params = load_set(root, params["source"])
@@ -441,11 +454,16 @@ def evaluate_task(params: dict,  # the run's parameters (see above), `source` am
     spec = {k: names[k] for k in ("dataset", "data") if k in names}
     spec |= {k: params.get(k, src_params.get(k)) for k in ("data_root", "download") if k in params or k in src_params}
     data = load_data(spec, dev)
+    test, n_test = data, len(data.test)
+    if params.get("test_per_class"):   # a fixed, seeded, stratified test subset (cheaper CPU evaluations)
+        idx = stratified_subset(data.test.labels, params["test_per_class"], params.get("test_seed", 0))
+        idx = idx.to(data.test.labels.device)
+        test, n_test = (data.test.get(idx), data.test.labels[idx]), len(idx)
     arch = params.get("arch") or info.get("arch") or "ConvNet"
-    res = evaluate_runs(images.to(dev), labels.to(dev), arch, data, runs=params.get("runs", 5),
-                        seed=params.get("seed", 0), device=dev,
+    res = evaluate_runs(images.to(dev), labels.to(dev), arch, test, runs=params.get("runs", 5),
+                        seed=params.get("seed", 0), device=dev, num_classes=data.num_classes,
                         **{k: v for k, v in params.items() if k not in _EVALUATE_OWN})
-    return {**res, "source": params["source"], "set": info}
+    return {**res, "source": params["source"], "set": info, "test_images": n_test}
 
 # %% ../nbs/07_runner.ipynb #4aa64bf1
 @register_task("notebook")

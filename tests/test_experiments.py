@@ -57,7 +57,7 @@ def test_condense_and_evaluate(work):
     ids = [p.name for p in (Path(work["root"]) / "condense").iterdir()]
     assert len(ids) == 1
     _run("02_evaluate.ipynb", work, source=f"condense/{ids[0]}")
-    assert len(list((Path(work["root"]) / "evaluate_subset").glob("*/metrics.json"))) == 2
+    assert len(list((Path(work["root"]) / "evaluate").glob("*/metrics.json"))) == 2
 
 
 @pytest.mark.parametrize("nb", sorted(COMPUTE))
