@@ -154,7 +154,7 @@ def bench_condense(method, args, dataset):
 def _child_memory(args, method):
     "Peak resident memory (MiB) of a fresh process running 1 + iterations of `method`."
     cmd = [sys.executable, __file__, "--_child", method, "--device", args.device, "--iterations", "1",
-           "--ipc", str(args.ipc), "--precision", args.precision]
+           "--ipc", str(args.ipc), "--precision", args.precision, "--storage", args.storage]
     if args.threads: cmd += ["--threads", str(args.threads)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -162,7 +162,7 @@ def _child_memory(args, method):
 
 def _child(args):
     from idm.data import load_dataset
-    data = load_dataset(args.dataset)
+    data = load_dataset(args.dataset, storage=args.storage)
     bench_condense(args._child, args, data)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cuda = torch.cuda.max_memory_allocated() / 2**20 if torch.device(args.device).type == "cuda" else None
@@ -234,6 +234,8 @@ def main():
     ap.add_argument("--ipc", type=int, default=10)
     ap.add_argument("--dataset", default="FashionMNIST")
     ap.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    ap.add_argument("--storage", default="float32", choices=("float32", "uint8"),
+                    help="how the dataset is held in memory (load_dataset's storage; uint8: same images, ¼ of the bytes)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
     ap.add_argument("--only", choices=("condense", "eval", "peak"), default=None)
     ap.add_argument("--methods", default="idm,dm")
@@ -254,7 +256,7 @@ def main():
     print()
     if args.only == "peak": return
     from idm.data import load_dataset
-    data = load_dataset(args.dataset)
+    data = load_dataset(args.dataset, storage=args.storage)
     if args.only in (None, "condense"):
         print(f"## Condensation, {args.dataset} ipc {args.ipc}, CIFAR-10 ipc-{args.ipc} preset (ConvNet-128, "
               f"batch_real 256, K 10, 2 queue models × 256 images)\n")

@@ -184,7 +184,7 @@ def proxy_key(data: ImageData,  # the dataset the proxy is trained on
               ) -> str:
     "Cache key of a proxy network: 16 hex digits of a SHA-256 over the dataset's identity and `params`."
     labels = data.train.labels.detach().cpu().contiguous()
-    ident = dict(dataset=data.name, n_train=len(data.train), image_shape=list(data.train.images.shape[1:]),
+    ident = dict(dataset=data.name, n_train=len(data.train), image_shape=list(data.train.shape[1:]),
                  labels_sha1=hashlib.sha1(labels.numpy().tobytes()).hexdigest(), **params)
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
