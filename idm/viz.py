@@ -10,6 +10,7 @@ import io
 import math
 import os
 import tempfile
+import textwrap
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -223,10 +224,12 @@ def compare_sets(sets: Mapping[str, Any], # name → set (see `set_tensors`), on
     fig = Figure(figsize=(scale * (0.9 + 0.75 * min(ncols, per_cell)) * len(sets),
                           scale * (0.35 + 0.75 * nr) * len(classes) + 0.3), layout="constrained")
     axes = fig.subplots(len(classes), len(sets), squeeze=False)
+    chars = max(10, int(7 * scale * (0.9 + 0.75 * min(ncols, per_cell))))  # ≈ characters of a 10-pt title per column
+    wrapped = {name: textwrap.fill(str(name), chars) for name in cols}  # long titles must not run into their neighbours
     for j, (name, blocks) in enumerate(cols.items()):
         for i, (c, b) in enumerate(blocks):
             ax = axes[i, j]
-            _imshow(ax, _mosaic(to_pixels(b, data_or_mean_std), ncols), name if i == 0 else None, fontsize=10)
+            _imshow(ax, _mosaic(to_pixels(b, data_or_mean_std), ncols), wrapped[name] if i == 0 else None, fontsize=10)
             if j == 0: ax.set_ylabel(_class_name(c, class_names), fontsize=8)
     return fig
 
