@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from .runner import (Run, register_task, register_profile, run_grid, read_json, write_json, load_set, load_data,
-                     source_ref)
+                     source_ref, git_revision, _now)
 from .evaluate import evaluate_runs
 from .condense import PRESETS, SWITCHES, NET_KWARGS
 
@@ -460,12 +460,13 @@ def _pm(m, s, d=1) -> str:
 
 def table1_frame(results: pd.DataFrame,  # `load_results(root, "table1")`
                 ) -> pd.DataFrame:
-    "Table 1 cells: method, condensation arch, evaluation arch, ours (mean, std), the paper's (CIFAR-10) and the difference."
+    "Table 1 cells: method, condensation arch, evaluation arch, ours (mean, std; std NaN for a single run), runs, the paper's (CIFAR-10) and the difference."
     rows = []
     for _, r in results.iterrows():
         p = paper_number("CIFAR10", 10, r["method"], r["arch"], r["eval_arch"], "S2 Table 1")
+        single = r.get("runs") == 1  # one evaluation run: no spread to show (its std would print as ± 0.0)
         rows.append({"method": r["method"], "arch": r["arch"], "eval_arch": r["eval_arch"], "mean": r.get("mean"),
-                     "std": r.get("std"), "paper_mean": p[0] if p else float("nan"), "paper_std": p[1] if p else float("nan"),
+                     "std": float("nan") if single else r.get("std"), "runs": r.get("runs"), "paper_mean": p[0] if p else float("nan"), "paper_std": p[1] if p else float("nan"),
                      "diff": r.get("mean") - p[0] if p and not pd.isna(r.get("mean")) else float("nan"),
                      "profile": r["profile"]})
     return pd.DataFrame(rows)
@@ -605,7 +606,8 @@ def reproduce(profile: str = "cpu",  # a name in `PROFILE_SETTINGS`
     t0 = time.perf_counter()
     name, out = _profile_name(profile), output_dir(figures, _profile_name(profile))
     root = Path(root)
-    summary = {"profile": name, "root": str(root), "out": str(out), "experiments": {}}
+    summary = {"profile": name, "started": _now(), "git": git_revision(), "root": str(root), "out": str(out),
+               "experiments": {}}
     for ex in experiments:
         t = time.perf_counter()
         runs = run_experiment(profile, ex, root, data_root=data_root, data_file=data_file, executor=executor, **run_kw)
@@ -622,7 +624,9 @@ def reproduce(profile: str = "cpu",  # a name in `PROFILE_SETTINGS`
         summary["notebooks"][nb] = round(time.perf_counter() - t, 1)
         print(f"{nb:32s} {time.perf_counter() - t:7.1f} s", flush=True)
     summary["wall_time_s"] = round(time.perf_counter() - t0, 1)
-    write_json(out / "results" / "reproduce.json", summary)
+    # every invocation is kept: a rerun that skips finished runs must not hide the wall time of the run that made them
+    log = read_json(out / "results" / "reproduce.json") or {}
+    write_json(out / "results" / "reproduce.json", {"invocations": log.get("invocations", [log] if log else []) + [summary]})
     return summary
 
 

@@ -132,6 +132,9 @@ def test_pages_render_in_chromium(site, chromium, tmp_path):
     for text in ("Dataset condensation", "The two commands", "make reproduce", "make test", "Visualisation",
                  "API reference"):
         assert text in dom, f"the landing page lacks {text!r}"
+    # the cpu profile's results table, rendered from figures/SUMMARY.md by the executed landing page
+    assert "Results of the" in dom and re.search(r"Profile\s*<code[^>]*>\s*(<span[^>]*>)?cpu", dom) \
+        and re.search(r"<td[^>]*>\s*IDM\s*</td>", dom), "the landing page lacks the cpu results table"
 
     dom = _browse(chromium, site / "08_viz.html", tmp_path / "08_viz.png", tmp_path)
     _not_blank(tmp_path / "08_viz.png")

@@ -80,8 +80,26 @@ def test_output_notebook(work, nb):
     expected = {"11_table1.ipynb": ["table1.md", "table1.csv", "table1.tex", "table1.png"],
                 "12_figures.ipynb": ["figure1.png", "figure2.png", "figure3.png"],
                 "13_baselines_table.ipynb": ["baselines.md", "baselines.csv", "baselines.tex"],
-                "14_pretrained_queue_table.ipynb": ["pretrained_queue.md"], "20_report.ipynb": ["REPORT.md"]}[nb]
+                "14_pretrained_queue_table.ipynb": ["pretrained_queue.md"], "20_report.ipynb": ["REPORT.md", "SUMMARY.md"]}[nb]
     for f in expected: assert (out / f).exists(), f
     if nb == "20_report.ipynb":
         text = (out / "REPORT.md").read_text()
         assert "profile `micro`" in text and "S2 Table 1" in text and "S1 baselines" in text
+        summary = (out / "SUMMARY.md").read_text()
+        assert "Profile `micro`" in summary and "IDM above DM in" in summary
+        rows = {line.split("|")[1].strip(): line for line in summary.splitlines() if line.startswith("| ")}
+        assert {"Random", "Herding", "Forgetting", "DM", "IDM"} <= set(rows)
+        assert "±" in rows["IDM"] and "±" in rows["Random"]  # every method has a measured number at some ipc
+
+
+def test_reproduce_end_to_end_keeps_every_invocation(work, tmp_path):
+    "`reproduce` (what `make reproduce` calls) on the micro profile, twice: the rerun skips every run and is logged too."
+    kw = dict(root=work["root"], figures=tmp_path / "figs", data_file=work["data"])
+    first = rp.reproduce("micro", **kw)
+    second = rp.reproduce("micro", **kw)
+    out = tmp_path / "figs" / "micro"
+    assert (out / "REPORT.md").exists() and (out / "SUMMARY.md").exists() and (out / "table1.md").exists()
+    log = rp.read_json(out / "results" / "reproduce.json")
+    assert [i["started"] for i in log["invocations"]] == [first["started"], second["started"]]
+    assert all(v.get("skipped", 0) == v["runs"] > 0 for v in second["experiments"].values()), second["experiments"]
+    assert first["git"] == second["git"] and set(second["notebooks"]) == set(rp.OUTPUT_NOTEBOOKS)

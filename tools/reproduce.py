@@ -4,8 +4,12 @@ cpu (default): real Fashion-MNIST on 2 CPU cores, outputs in figures/ (the commi
 paper: the paper's datasets and settings on a GPU, outputs in figures/paper/; tiny: a minutes-long check.
 """
 import argparse
+import subprocess
 import sys
 import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv=None):
@@ -22,6 +26,8 @@ def main(argv=None):
     summary = rp.reproduce(args.profile, root=args.root, figures=args.figures, executor=args.executor,
                            experiments=tuple(args.experiments), data_root=args.data_root)
     failed = sum(v.get("failed", 0) for v in summary["experiments"].values())
+    if args.profile == "cpu" and Path(summary["out"]).resolve() == ROOT / "figures":  # the README shows figures/SUMMARY.md
+        subprocess.run([sys.executable, str(ROOT / "tools" / "make_readme.py")], check=True)
     print(f"profile {args.profile}: outputs in {summary['out']}, {failed} failed runs, "
           f"total wall time {time.perf_counter() - t0:.0f} s ({(time.perf_counter() - t0) / 60:.1f} min)")
     return 1 if failed else 0
