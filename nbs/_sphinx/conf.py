@@ -33,6 +33,7 @@ nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_execution_excludepatterns = ["experiments/*"]   # papermill notebooks: full-size runs, shown with code only
 nb_merge_streams = True
+nb_render_markdown_format = "myst"   # Markdown outputs (the landing page's results table) with MyST's tables
 # The site is static and offline: no widget JavaScript from a CDN, no embedded widget state; widget outputs fall
 # back to their static HTML snapshot (idm.viz explorers provide one).
 nb_ipywidgets_js = {}
