@@ -6,8 +6,11 @@ PY := $(VENV)/bin/python
 PROFILE ?= cpu
 STAMP := $(VENV)/.idm-installed
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
+# a faster allocator for CPU runs (same results): see tools/malloc_env.sh; `make ... MALLOC_ENV=` runs without it
+MALLOC_ENV ?= $(shell bash tools/malloc_env.sh)
 
-.PHONY: install data test test-slow reproduce readme sync docs
+.PHONY: install data test test-slow reproduce bench readme sync docs
 
 $(STAMP): settings.ini setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -17,18 +20,24 @@ $(STAMP): settings.ini setup.py
 install: $(STAMP)
 
 # The real Fashion-MNIST: Debian's dataset-fashion-mnist where apt is usable, else torchvision's download into ./data
+# and jemalloc (libjemalloc2) where apt is usable
 data: install
 	@bash tools/ensure_fashion_mnist.sh $(PY)
+	@bash tools/malloc_env.sh --install >/dev/null
 
 test: data
-	$(PY) -m pytest tests -ra $(PYTEST_ARGS)
+	env $(MALLOC_ENV) $(PY) -m pytest tests -ra $(PYTEST_ARGS)
 
 # also run the cells marked `#| slow` in the library notebooks
 test-slow: data
-	IDM_TEST_FLAGS=slow $(PY) -m pytest tests/test_notebooks.py -ra $(PYTEST_ARGS)
+	env IDM_TEST_FLAGS=slow $(MALLOC_ENV) $(PY) -m pytest tests/test_notebooks.py -ra $(PYTEST_ARGS)
 
 reproduce: data
-	$(PY) tools/reproduce.py --profile $(PROFILE)
+	env $(MALLOC_ENV) $(PY) tools/reproduce.py --profile $(PROFILE)
+
+# the speed and memory tables of benchmarks/README.md (not a test)
+bench: data
+	env $(MALLOC_ENV) $(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 # README.md is generated from nbs/index.ipynb
 readme: install

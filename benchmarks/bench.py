@@ -28,6 +28,8 @@ from collections import defaultdict
 import torch
 import torch.nn.functional as F
 
+from idm.runner import allocator
+
 
 # ---------------------------------------------------------------------------------------------------- helpers
 def _sync(device):
@@ -249,7 +251,8 @@ def main():
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or platform.machine()
     print(f"# idm benchmark — device {dev} ({name}), torch {torch.__version__}, CPU capability "
           f"{torch.backends.cpu.get_cpu_capability()}, {torch.get_num_threads()} threads, "
-          f"{os.cpu_count()} CPUs, load {_load():.1f}, precision {args.precision}\n")
+          f"{os.cpu_count()} CPUs, load {_load():.1f}, precision {args.precision}, storage {args.storage}, "
+          f"allocator {allocator()} (`make bench` preloads jemalloc when present: tools/malloc_env.sh)\n")
     peak = peak_gflops(dev, args.quick)
     print("| peak microbenchmark | GFLOP/s |\n|---|---|")
     for k, v in peak.items(): print(f"| {k} | {v:.1f} |")

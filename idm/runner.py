@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import torch
 from tqdm.auto import tqdm
@@ -39,11 +39,11 @@ from .data import atomic_write  # one implementation for the whole package
 # %% auto #0
 __all__ = ['IDENTITY_EXCLUDED', 'TASKS', 'DATA_KEYS', 'SET_LOADERS', 'EXECUTORS', 'LOCAL_TIMEOUT_MIN', 'KEY_METRICS', 'PROFILES',
            'write_json', 'read_json', 'save_torch', 'canonical_json', 'run_id', 'Run', 'grid', 'package_versions',
-           'git_revision', 'device_name', 'environment_info', 'UnknownTaskError', 'register_task', 'get_task',
-           'save_tensor_data', 'load_data', 'run_status', 'is_finished', 'execute_run', 'DependencyError', 'source_ref',
-           'load_set', 'condense_task', 'baseline_task', 'stratified_subset', 'evaluate_task', 'notebook_task',
-           'slurm_parameters', 'run_grid', 'dependencies', 'evaluations', 'check_plan', 'run_plan', 'status_table',
-           'load_plan', 'register_profile', 'smoke_profile', 'main']
+           'git_revision', 'device_name', 'allocator', 'environment_info', 'UnknownTaskError', 'register_task',
+           'get_task', 'save_tensor_data', 'load_data', 'run_status', 'is_finished', 'execute_run', 'DependencyError',
+           'source_ref', 'load_set', 'condense_task', 'baseline_task', 'stratified_subset', 'evaluate_task',
+           'notebook_task', 'slurm_parameters', 'run_grid', 'dependencies', 'evaluations', 'check_plan', 'run_plan',
+           'status_table', 'load_plan', 'register_profile', 'smoke_profile', 'main']
 
 # %% ../nbs/07_runner.ipynb #f92b7dc0
 def _json_default(o):
@@ -188,12 +188,23 @@ def device_name(device: str | torch.device | None = None,  # None: CUDA device 0
     return platform.processor() or platform.machine() or "cpu"
 
 
+def allocator(environ: Mapping[str, str] | None = None,  # the environment (None: this process's)
+             ) -> str:
+    "The host memory allocator the process was started with: 'jemalloc', 'tcmalloc', 'glibc (hugetlb)' or 'glibc'."
+    env = os.environ if environ is None else environ
+    pre = env.get("LD_PRELOAD", "")
+    for name in ("jemalloc", "tcmalloc"):
+        if name in pre: return name
+    return "glibc (hugetlb)" if "glibc.malloc.hugetlb=1" in env.get("GLIBC_TUNABLES", "") else "glibc"
+
+
 def environment_info(device: str | torch.device | None = None,  # the device the run uses
                     ) -> dict:
-    "Versions, git revision, Python, device and thread count (never the host name)."
+    "Versions, git revision, Python, device, thread count and allocator (never the host name)."
     return {"versions": package_versions(), "git": git_revision(), "python": platform.python_version(),
             "device": str(device) if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"),
-            "device_name": device_name(device), "cuda": torch.version.cuda, "torch_threads": torch.get_num_threads()}
+            "device_name": device_name(device), "cuda": torch.version.cuda, "torch_threads": torch.get_num_threads(),
+            "allocator": allocator()}
 
 # %% ../nbs/07_runner.ipynb #dc07b44e
 TASKS: dict[str, Callable[[dict, Path], dict]] = {}  # kind → task function (params, run_dir) -> metrics
