@@ -2,7 +2,8 @@
 
 Markdown cells are copied; code cells become ```python blocks without their `#|` directive lines; cells marked
 `#| hide` are left out; a cell marked `#| readme_include: PATH` (PATH relative to nbs/) is replaced by that file's
-text, so that generated results (figures/SUMMARY.md) appear in the README as they are. `python tools/make_readme.py --check` exits 1 when README.md is out of date.
+text, so that generated results (figures/SUMMARY.md) appear in the README as they are.
+`python tools/make_readme.py --check` exits 1 when README.md is out of date.
 """
 import sys
 from pathlib import Path

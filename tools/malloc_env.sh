@@ -2,7 +2,7 @@
 # Print the environment assignments (VAR=value ...) that give a CPU run a better memory allocator; the Makefile runs
 # tests, `make reproduce` and the benchmark under them. The allocator changes no result (the same arithmetic runs on
 # the same values), only how fast large tensors are allocated: glibc hands every freed 100 MB activation back to the
-# kernel and page-faults it in again on the next training step, which costs about 40 % of a ConvNet-128 step.
+# kernel and page-faults it in again on the next training step: about a third of a ConvNet-128 step here.
 #   1. jemalloc (Debian/Ubuntu: libjemalloc2), preloaded, with freed pages kept for reuse;
 #   2. else glibc's own transparent-huge-page allocation (glibc >= 2.35), fewer faults, no extra library.
 # `tools/malloc_env.sh --install` first installs libjemalloc2 with apt where that is possible (root), quietly.
