@@ -625,8 +625,9 @@ def reproduce(profile: str = "cpu",  # a name in `PROFILE_SETTINGS`
         print(f"{nb:32s} {time.perf_counter() - t:7.1f} s", flush=True)
     summary["wall_time_s"] = round(time.perf_counter() - t0, 1)
     # every invocation is kept: a rerun that skips finished runs must not hide the wall time of the run that made them
-    log = read_json(out / "results" / "reproduce.json") or {}
-    write_json(out / "results" / "reproduce.json", {"invocations": log.get("invocations", [log] if log else []) + [summary]})
+    log_path = results / "reproduce.json"
+    log = read_json(log_path) or {}
+    write_json(log_path, {"invocations": log.get("invocations", [log] if log else []) + [summary]})
     return summary
 
 

@@ -221,10 +221,11 @@ def compare_sets(sets: Mapping[str, Any], # name → set (see `set_tensors`), on
     per_cell = max(len(b) for blocks in cols.values() for _, b in blocks)
     ncols = ncols or min(per_cell, 10)
     nr = math.ceil(per_cell / ncols)
-    fig = Figure(figsize=(scale * (0.9 + 0.75 * min(ncols, per_cell)) * len(sets),
+    col_in = scale * (0.9 + 0.75 * min(ncols, per_cell))  # width of one set's column, inches
+    fig = Figure(figsize=(col_in * len(sets),
                           scale * (0.35 + 0.75 * nr) * len(classes) + 0.3), layout="constrained")
     axes = fig.subplots(len(classes), len(sets), squeeze=False)
-    chars = max(10, int(7 * scale * (0.9 + 0.75 * min(ncols, per_cell))))  # ≈ characters of a 10-pt title per column
+    chars = max(10, int(7 * col_in))  # ≈ characters of a 10-pt title per column
     wrapped = {name: textwrap.fill(str(name), chars) for name in cols}  # long titles must not run into their neighbours
     for j, (name, blocks) in enumerate(cols.items()):
         for i, (c, b) in enumerate(blocks):
