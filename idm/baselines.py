@@ -25,44 +25,16 @@ from .augment import DSA, DCAugment
 from .data import ImageData, Split
 from .evaluate import evaluate_runs
 from .networks import get_network
-from .data import atomic_write, atomic_torch_save
+from .io import atomic_write, save_torch
+from .sets import SynSet, load_set
 
 # %% auto #0
-__all__ = ['Coreset', 'select_random', 'train_classifier', 'embed_split', 'proxy_key', 'Proxy', 'get_proxy', 'herding_select',
+__all__ = ['select_random', 'train_classifier', 'embed_split', 'proxy_key', 'Proxy', 'get_proxy', 'herding_select',
            'select_herding', 'forgetting_select', 'select_forgetting', 'evaluate_coreset']
 
 # %% ../nbs/06_baselines.ipynb #cd3ffe42
-@dataclass
-class Coreset:
-    "Real training images chosen per class, laid out class-major like a synthetic set."
-    images: Tensor  # (C·ipc)×channel×H×W normalised float images, on the data's device
-    labels: Tensor  # int64 labels, class-major: `ipc` times class 0, then class 1, ...
-    indices: Tensor  # int64 indices into `data.train` (CPU), in the order of `images`
-    method: str  # 'random' | 'herding' | 'forgetting'
-    params: dict = field(default_factory=dict)  # everything that determines the selection
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    @property
-    def ipc(self) -> int:
-        "Images per class."
-        return len(self.labels) // len(torch.unique(self.labels)) if len(self.labels) else 0
-
-    def save(self, path: str | Path) -> Path:
-        "Write the coreset (tensors on the CPU) to `path` atomically."
-        return atomic_torch_save(dict(images=self.images.detach().cpu(), labels=self.labels.cpu(),
-                                 indices=self.indices.cpu(), method=self.method, params=self.params), path)
-
-    @classmethod
-    def load(cls, path: str | Path, device="cpu") -> "Coreset":
-        "Read a coreset written by `save`, tensors moved to `device`."
-        d = torch.load(path, map_location="cpu", weights_only=True)
-        return cls(d["images"].to(device), d["labels"].to(device), d["indices"], d["method"], d["params"])
-
-
-def _coreset(data: ImageData, per_class: list[Tensor], method: str, params: dict) -> Coreset:
-    "Assemble a `Coreset` from per-class lists of train indices (class 0 first)."
+def _coreset(data: ImageData, per_class: list[Tensor], method: str, params: dict) -> SynSet:
+    "Assemble a coreset `SynSet` from per-class lists of train indices (class 0 first)."
     idx = torch.cat([p.detach().to("cpu", torch.int64) for p in per_class])
     didx = idx.to(data.train.labels.device)
     labels = data.train.labels[didx]
@@ -70,7 +42,10 @@ def _coreset(data: ImageData, per_class: list[Tensor], method: str, params: dict
     expected = torch.arange(data.num_classes, device=labels.device).repeat_interleave(ipc)
     if not torch.equal(labels, expected):
         raise AssertionError(f"{method}: the selection is not class-major with {ipc} images per class")
-    return Coreset(data.train.get(didx), labels, idx, method, {"method": method, **params})
+    proxy = params.get("proxy") or {}
+    return SynSet.from_data(data, data.train.get(didx), labels, method, ipc, indices=idx, seed=int(params.get("seed", 0)),
+                            arch=proxy.get("arch"), net_kwargs=dict(proxy.get("net_kwargs") or {}),
+                            params={"method": method, **params})
 
 
 def _check_ipc(data: ImageData, ipc: int) -> None:
@@ -83,7 +58,7 @@ def _check_ipc(data: ImageData, ipc: int) -> None:
 def select_random(data: ImageData,  # dataset; images are taken from `data.train`
                   ipc: int,  # images per class
                   seed: int = 0,  # seed of the CPU generator that draws the images
-                  ) -> Coreset:
+                  ) -> SynSet:
     "`ipc` uniformly random training images per class (without replacement)."
     _check_ipc(data, ipc)
     g = torch.Generator().manual_seed(seed)
@@ -265,7 +240,7 @@ def get_proxy(data: ImageData,  # dataset; the proxy trains on all of `data.trai
                                progress=progress, on_epoch=lambda ep, net, correct: history.append(correct))
         correct = torch.stack(history) if history else torch.zeros(0, len(data.train), dtype=torch.bool)
         if net_path is not None:
-            atomic_torch_save(dict(key=key, params=params, dataset=data.name, n_train=len(data.train),
+            save_torch(dict(key=key, params=params, dataset=data.name, n_train=len(data.train),
                               state_dict={k: v.detach().cpu() for k, v in net.state_dict().items()},
                               correct=correct), net_path)
     feats = None
@@ -276,7 +251,7 @@ def get_proxy(data: ImageData,  # dataset; the proxy trains on all of `data.trai
         else:
             feats = embed_split(net, data.train, embed_batch_size)
             if feat_path is not None:
-                atomic_torch_save(dict(key=key, features=feats), feat_path)
+                save_torch(dict(key=key, features=feats), feat_path)
     return Proxy(net, correct, feats, params, key, entry is not None)
 
 # %% ../nbs/06_baselines.ipynb #fccf0859
@@ -339,7 +314,7 @@ def select_herding(data: ImageData,  # dataset; images are taken from `data.trai
                    device=None,  # training device; None = the data's device
                    progress: bool = False,  # tqdm bar over the training epochs
                    **train_kw,  # further `get_proxy` options: batch_size, lr, momentum, weight_decay, augment
-                   ) -> Coreset:
+                   ) -> SynSet:
     "Herding coreset: per class the `ipc` images whose proxy features are nearest the class mean."
     _check_ipc(data, ipc)
     if mode not in ("nearest", "greedy"):
@@ -386,7 +361,7 @@ def select_forgetting(data: ImageData,  # dataset; images are taken from `data.t
                       device=None,  # training device; None = the data's device
                       progress: bool = False,  # tqdm bar over the training epochs
                       **train_kw,  # further `get_proxy` options: batch_size, lr, momentum, weight_decay, augment
-                      ) -> Coreset:
+                      ) -> SynSet:
     "Forgetting coreset: per class the `ipc` images most often misclassified during proxy training."
     _check_ipc(data, ipc)
     if score not in ("wrong", "events"):
@@ -400,7 +375,7 @@ def select_forgetting(data: ImageData,  # dataset; images are taken from `data.t
         proxy_from_cache=proxy.from_cache, proxy_train_acc=_last_epoch_acc(proxy)))
 
 # %% ../nbs/06_baselines.ipynb #fbf7097b
-def evaluate_coreset(cs: Coreset,  # the coreset to train on
+def evaluate_coreset(cs: SynSet,  # the coreset to train on
                      data: ImageData,  # dataset whose test split is used
                      arch: str = "ConvNet",  # architecture trained on the coreset
                      *,
@@ -412,6 +387,6 @@ def evaluate_coreset(cs: Coreset,  # the coreset to train on
     "Train `runs` fresh `arch` networks on the coreset and test them: `evaluate_runs`'s dict plus the coreset's record."
     if augment not in _AUGMENTS:
         raise ValueError(f"augment must be one of {_AUGMENTS}, got {augment!r}")
-    res = dict(evaluate_runs(cs.images, cs.labels, arch, data, runs=runs, seed=seed, augment=augment, **kw))
-    res.update(method=cs.method, augment=augment, ipc=cs.params.get("ipc"), coreset=cs.params)
+    res = dict(evaluate_runs(cs, arch, data, runs=runs, seed=seed, augment=augment, **kw))
+    res.update(method=cs.method, augment=augment, ipc=cs.ipc, coreset=cs.params)
     return res

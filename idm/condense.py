@@ -25,12 +25,12 @@ from .data import ImageData, UnknownDatasetError, canonical_name
 from .networks import ARCHITECTURES, UnknownArchitectureError, get_network, reinit_
 from .pretrained import AugmentedFactory, ModelPool, build_pool
 from .queue import AccuracyMeter, FreshFactory, ModelQueue
-from .data import atomic_write, atomic_torch_save
+from .io import atomic_write, save_torch
 
 # %% auto #0
 __all__ = ['METHODS', 'PRESET_IPCS', 'PRESETS', 'SWITCHES', 'NET_KWARGS', 'presets_frame', 'UnknownPresetError', 'preset',
-           'switches_frame', 'UnknownOptionError', 'resolve_params', 'SynSet', 'load_synset', 'step_images',
-           'ce_multiplier', 'NonFiniteLossError', 'CheckpointMismatchError', 'condense']
+           'switches_frame', 'UnknownOptionError', 'resolve_params', 'step_images', 'ce_multiplier',
+           'NonFiniteLossError', 'CheckpointMismatchError', 'condense']
 
 # %% ../nbs/04_condense.ipynb #5ad3fb9e
 METHODS = ("idm", "dm")  # condensation methods `condense` knows
@@ -260,47 +260,7 @@ def resolve_params(dataset: str,  # name of the data (`ImageData.name`)
     return params
 
 # %% ../nbs/04_condense.ipynb #6f2e37e7
-@dataclass
-class SynSet:
-    "A condensed (synthetic) training set and how it was made."
-    images: Tensor  # N×C×H×W, normalised space, class-major
-    labels: Tensor  # N int64 labels
-    method: str  # "idm" or "dm"
-    dataset: str  # name of the real data
-    ipc: int  # images per class
-    arch: str  # architecture used for condensation
-    seed: int  # run seed
-    params: dict = field(default_factory=dict)  # full resolved options (see `resolve_params`)
-    history: dict = field(default_factory=dict)  # per-iteration loss, CE weight, queue size, wall time, models
-
-    def meta(self) -> dict:
-        "Everything but the tensors (JSON-able)."
-        return dict(method=self.method, dataset=self.dataset, ipc=self.ipc, arch=self.arch, seed=self.seed,
-                    num_images=len(self.images), image_shape=list(self.images.shape[1:]), params=self.params,
-                    history=self.history)
-
-    def save(self, path: str | Path,  # the .pt file to write; its .json sibling is written too
-            ) -> Path:
-        "Write the set (tensors + metadata) to `path` and the metadata to `path.with_suffix('.json')`, atomically."
-        path = Path(path)
-        atomic_torch_save(dict(format="idm.synset/1", images=self.images.detach().cpu(), labels=self.labels.cpu(),
-                          **self.meta()), path)
-        with atomic_write(path.with_suffix(".json")) as f: f.write(json.dumps(self.meta(), indent=1))
-        return path
-
-    def __repr__(self) -> str:
-        return (f"SynSet({self.method}, {self.dataset}, ipc={self.ipc}, arch={self.arch}, seed={self.seed}, "
-                f"images={tuple(self.images.shape)}, iterations={self.params.get('Iteration')})")
-
-
-def load_synset(path: str | Path,  # a file written by `SynSet.save`
-                map_location: str | torch.device = "cpu",  # where to put the tensors
-               ) -> SynSet:
-    "Read a `SynSet` written by `SynSet.save`."
-    d = torch.load(Path(path), map_location=map_location, weights_only=True)
-    if d.get("format") != "idm.synset/1": raise ValueError(f"{path} is not a saved SynSet")
-    return SynSet(d["images"], d["labels"], d["method"], d["dataset"], d["ipc"], d["arch"], d["seed"],
-                  d["params"], d["history"])
+from .sets import SynSet, load_set
 
 # %% ../nbs/04_condense.ipynb #c6a7ff84
 def step_images(images: Tensor,  # the synthetic images (leaf tensor, requires grad), class-major
@@ -568,7 +528,7 @@ class _Condenser:
 
     def save(self, path: Path, next_it: int) -> None:
         self.flush()
-        atomic_torch_save(self.state_dict(next_it), path)
+        save_torch(self.state_dict(next_it), path)
         self.last_checkpoint = f"{path} (iteration {next_it})"
 
     def load(self, path: Path) -> int:
@@ -644,5 +604,7 @@ def condense(data: ImageData,  # real data (train split used); moved to `device`
         run.flush()
     finally:
         bar.close()
-    return SynSet(run.images.detach().cpu().clone(), run.labels.cpu().clone(), params["method"], data.name, ipc,
-                  params["arch"], seed, params, run.history)
+    expand = params["pea_factor"] if params["aug"] else 1
+    return SynSet.from_data(data, run.images.detach().cpu().clone(), run.labels.cpu().clone(), params["method"], ipc,
+                            expand=expand, arch=params["arch"], net_kwargs=dict(params["net_kwargs"]), seed=seed,
+                            params=params, history=run.history)

@@ -21,10 +21,9 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'DEBIAN_FASHION_MNIST', 'DataError', 'UnknownDatasetError',
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'CLASS_NAMES', 'DEBIAN_FASHION_MNIST', 'DataError', 'UnknownDatasetError',
            'DataNotFoundError', 'CorruptDataError', 'canonical_name', 'Split', 'ImageData', 'from_tensors',
-           'find_dataset', 'read_idx', 'imagenet_subset_classes', 'load_dataset', 'atomic_write', 'atomic_torch_save',
-           'main']
+           'find_dataset', 'read_idx', 'imagenet_subset_classes', 'load_dataset', 'main']
 
 # %% ../nbs/00_data.ipynb #a279a232
 class DataError(Exception):
@@ -53,6 +52,21 @@ DATASETS: dict[str, dict] = {
     "TinyImageNet": dict(channel=3, im_size=(64, 64), num_classes=200, mean=IMAGENET_MEAN, std=IMAGENET_STD),
     "ImageNet":     dict(channel=3, im_size=(224, 224), num_classes=100, mean=IMAGENET_MEAN, std=IMAGENET_STD),
 }
+
+# the class names of the datasets whose files do not carry them (MNIST's IDX files hold label numbers only)
+CLASS_NAMES: dict[str, tuple[str, ...]] = {
+    "MNIST": tuple(str(i) for i in range(10)),
+    "FashionMNIST": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                     "Ankle boot"),
+    "CIFAR10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+    "CIFAR100": tuple("""apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly
+        camel can castle caterpillar cattle chair chimpanzee clock cloud cockroach couch crab crocodile cup dinosaur
+        dolphin elephant flatfish forest fox girl hamster house kangaroo keyboard lamp lawn_mower leopard lion lizard
+        lobster man maple_tree motorcycle mountain mouse mushroom oak_tree orange orchid otter palm_tree pear
+        pickup_truck pine_tree plain plate poppy porcupine possum rabbit raccoon ray road rocket rose sea seal shark
+        shrew skunk skyscraper snail snake spider squirrel streetcar sunflower sweet_pepper table tank telephone
+        television tiger tractor train trout tulip turtle wardrobe whale willow_tree wolf woman worm""".split()),
+}  # TinyImageNet and ImageNet: the class folders' names (wnids), read with the data
 
 def _key(name: str) -> str: return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
@@ -405,10 +419,7 @@ def _read_mnist_like(name: str, folder: Path):
         if len(x) != len(y): raise CorruptDataError(f"{ip} holds {len(x)} images but {lp} {len(y)} labels")
         if len(y) and y.max() >= meta["num_classes"]: raise CorruptDataError(f"{lp}: label {y.max()} out of range")
         out.append((torch.from_numpy(x).unsqueeze(1), torch.from_numpy(y).long()))
-    names = {"MNIST": [str(i) for i in range(10)],
-             "FashionMNIST": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
-                              "Bag", "Ankle boot"]}[name]
-    return out[0], out[1], names
+    return out[0], out[1], list(CLASS_NAMES[name])
 
 # %% ../nbs/00_data.ipynb #8a4b615c
 class _ArrayUnpickler(pickle.Unpickler):
@@ -598,38 +609,6 @@ def load_dataset(name: str, # dataset name or alias: MNIST, FashionMNIST, CIFAR1
     data = ImageData(name, Split(keep(tr[0]), tr[1], mean, std), Split(keep(te[0]), te[1], mean, std),
                      len(names), meta["channel"], tuple(tr[0].shape[2:]), mean, std, names, loc)
     return data.to(device)
-
-# %% ../nbs/00_data.ipynb #d72a8e4a
-import contextlib
-import tempfile
-
-@contextlib.contextmanager
-def atomic_write(path: str | Path,  # the file to (re)place
-                 mode: str = "w",  # "w" (text, UTF-8) or "wb" (bytes)
-                ):
-    "Context manager yielding a file object; on success the file replaces `path`, on error it is deleted."
-    if mode not in ("w", "wb"): raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
-        raise
-
-
-def atomic_torch_save(obj,                 # anything `torch.save` accepts
-                      path: str | Path,    # the file to (re)place
-                     ) -> Path:
-    "`torch.save` `obj` to `path` atomically (see `atomic_write`); returns the path."
-    with atomic_write(path, "wb") as f: torch.save(obj, f)
-    return Path(path)
 
 # %% ../nbs/00_data.ipynb #99f91c46
 def main(argv: list[str] | None = None, # command-line arguments (None: sys.argv[1:])

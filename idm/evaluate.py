@@ -14,9 +14,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .augment import DSA, DSA_STRATEGY, DCAugment, partition_expand
+from .augment import DSA, DSA_STRATEGY, DCAugment
 from .data import ImageData, Split
 from .networks import get_network
+from .sets import SynSet, expand_images
 
 # %% auto #0
 __all__ = ['lr_schedule', 'evaluate_net', 'TrainingDivergedError', 'evaluate_synset', 'evaluate_runs']
@@ -118,71 +119,32 @@ def _check_finite(losses: Tensor, upto: int, epochs: int):
         raise TrainingDivergedError(f"evaluation training diverged: the loss of pass {ep} (of passes 0..{epochs}) "
                                     f"is {losses[ep].item()}; try a smaller lr")
 
-# %% ../nbs/05_evaluate.ipynb #3bfc98b8
-def evaluate_synset(images: Tensor,           # training images, float N×C×H×W (normalised like the test split)
-                    labels: Tensor,           # their labels, int64 N (hard class indices)
-                    arch: str,                # network name for `idm.networks.get_network`, e.g. "ConvNet"
-                    test,                     # ImageData (its test split is used), Split, or (images, labels)
-                    *,
-                    epochs: int = 1000,       # passes 0..epochs are run (epochs + 1 passes, as the official code)
-                    lr: float = 0.01,         # initial SGD learning rate; ×0.1 after pass epochs//2 + 1
-                    momentum: float = 0.9,    # SGD momentum
-                    weight_decay: float = 5e-4,  # SGD weight decay
-                    batch_size: int = 256,    # training mini-batch size (last partial batch kept)
-                    augment: str = "dsa",     # "dsa" (per-image DSA), "dc" (DC augmentation) or "none"
-                    dsa_strategy: str = DSA_STRATEGY,      # DSA strategy string when augment="dsa"
-                    dc_strategy: str = "crop_scale_rotate",  # DC strategy string when augment="dc"
-                    expand: bool = False,     # partition-expand the whole set once before training (IDM's PEA)
-                    expand_factor: int = 2,   # parts per side for the expansion (2 → 4× images)
-                    seed: int = 0,            # seeds the network init, the shuffling and the augmentation
-                    device=None,              # training device; default: the device of `images`
-                    net_kwargs: dict | None = None,  # extra keyword arguments for `get_network`
-                    num_classes: int | None = None,  # default: from the ImageData, else max label + 1
-                    test_batch_size: int = 1024,     # test images per forward pass
-                    progress: bool = False,   # show a tqdm bar over the passes
-                    return_details: bool = False,    # return a dict of details instead of the accuracy
-                   ) -> float | dict:
-    "Train a fresh `arch` on (`images`, `labels`) with the evaluation protocol (spec §3); test top-1 accuracy in percent."
-    t0 = time.perf_counter()
-    _check_train(images, labels)
-    getter, test_labels, data_classes, test_shape = _test_view(test)
-    if len(test_labels) == 0: raise ValueError("the test set is empty")
-    c, h, w = images.shape[1:]
-    if test_shape[0] != c:
-        raise ValueError(f"channel mismatch: the training images have {c} channels, the test images {test_shape[0]}")
-    if tuple(test_shape[1:]) != (h, w):
-        raise ValueError(f"image size mismatch: the training images are {h}×{w}, the test images "
-                         f"{test_shape[1]}×{test_shape[2]}")
-    if augment not in _AUGMENTS: raise ValueError(f"augment must be one of {_AUGMENTS}, got {augment!r}")
-    passes_lr = lr_schedule(epochs, lr)
-    if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    if num_classes is None:
-        num_classes = data_classes if data_classes is not None else int(max(labels.max(), test_labels.max())) + 1
-    if labels.min() < 0 or labels.max() >= num_classes:
-        raise ValueError(f"labels must lie in 0..{num_classes - 1}, got {int(labels.min())}..{int(labels.max())}")
+# %% ../nbs/05_evaluate.ipynb #d687f068
+def _training_set(train, arch: str, expand: int | None, net_kwargs: dict | None, test) -> tuple:
+    "(images, labels, expansion, network options, number of classes or None) of what is trained on."
+    if isinstance(train, SynSet):
+        if isinstance(test, ImageData) and not (np.allclose(train.mean, test.mean, atol=1e-4) and
+                                                np.allclose(train.std, test.std, atol=1e-4)):
+            raise ValueError(f"the set is normalised with mean {train.mean}, std {train.std} but the test data "
+                             f"{test.name!r} with mean {tuple(test.mean)}, std {tuple(test.std)}: evaluate it on the "
+                             "data it was made from")
+        k = train.expand if expand is None else expand
+        opts = train.net_kwargs_for(arch) if net_kwargs is None else net_kwargs
+        return train.images, train.labels, k, opts, train.num_classes
+    if isinstance(train, (tuple, list)) and len(train) == 2:
+        return train[0], train[1], 1 if expand is None else expand, net_kwargs or {}, None
+    raise TypeError(f"train must be a SynSet or an (images, labels) pair, got {type(train).__name__}")
 
-    device = torch.device(device) if device is not None else images.device
-    net = get_network(arch, c, num_classes, (h, w), seed=int(seed), device=device, **(net_kwargs or {}))
-    net.train()
-    x = images.detach().to(device, torch.float32, copy=True)
-    y = labels.detach().to(device, copy=True)
-    if expand:
-        with torch.no_grad(): x, y = partition_expand(x, y, expand_factor)
-    n = len(x)
-    aug = _augmenter(augment, dsa_strategy, dc_strategy)
-    shuffle_seed, aug_seed = _derived_seeds(int(seed))
-    g_shuffle = torch.Generator(device).manual_seed(shuffle_seed)
-    g_aug = torch.Generator(device).manual_seed(aug_seed)
-    sgd = lambda rate: torch.optim.SGD(net.parameters(), lr=rate, momentum=momentum, weight_decay=weight_decay)
-
-    losses = torch.zeros(epochs + 1, device=device)      # mean training loss of each pass, read rarely
-    lr_seen = []
-    bar = tqdm(range(epochs + 1), desc=f"evaluate {arch}", disable=not progress, leave=False)
+# %% ../nbs/05_evaluate.ipynb #55c94373
+def _fit(net: nn.Module, x: Tensor, y: Tensor, passes_lr: list[float], batch_size: int, aug, gens: tuple,
+         momentum: float, weight_decay: float, bar) -> tuple[Tensor, list[float], Tensor]:
+    "The training passes: (mean loss per pass, lr per pass, correct predictions of the last pass)."
+    g_shuffle, g_aug = gens
+    n, epochs, device = len(x), len(passes_lr) - 1, x.device
+    losses, lr_seen = torch.zeros(epochs + 1, device=device), []   # the loss history is read rarely
     for ep in bar:
-        if ep == 0 or passes_lr[ep] != passes_lr[ep - 1]:
-            opt = sgd(passes_lr[ep])                      # fresh optimizer: momentum buffers start at zero
+        if ep == 0 or passes_lr[ep] != passes_lr[ep - 1]:   # fresh optimizer: momentum buffers start at zero
+            opt = torch.optim.SGD(net.parameters(), lr=passes_lr[ep], momentum=momentum, weight_decay=weight_decay)
         lr_seen.append(opt.param_groups[0]["lr"])
         perm = torch.randperm(n, generator=g_shuffle, device=device)
         loss_sum = torch.zeros((), device=device)
@@ -200,21 +162,76 @@ def evaluate_synset(images: Tensor,           # training images, float N×C×H×
             loss_sum += loss.detach() * len(idx)
             correct += (out.detach().argmax(1) == yb).sum()
         losses[ep] = loss_sum / n
-        if progress: bar.set_postfix(loss=f"{losses[ep].item():.4f}")
+        if not bar.disable: bar.set_postfix(loss=f"{losses[ep].item():.4f}")
         if ep % _CHECK_EVERY == _CHECK_EVERY - 1 or ep == epochs: _check_finite(losses, ep, epochs)
     bar.close()
-    train_time = time.perf_counter() - t0
+    return losses, lr_seen, correct
 
+# %% ../nbs/05_evaluate.ipynb #c6112d04
+def evaluate_synset(train,                    # a `SynSet`, or an (images, labels) pair (float N×C×H×W, int64 N)
+                    arch: str,                # network name for `idm.networks.get_network`, e.g. "ConvNet"
+                    test,                     # ImageData (its test split is used), Split, or (images, labels)
+                    *,
+                    epochs: int = 1000,       # passes 0..epochs are run (epochs + 1 passes, as the official code)
+                    lr: float = 0.01,         # initial SGD learning rate; ×0.1 after pass epochs//2 + 1
+                    momentum: float = 0.9,    # SGD momentum
+                    weight_decay: float = 5e-4,  # SGD weight decay
+                    batch_size: int = 256,    # training mini-batch size (last partial batch kept)
+                    augment: str = "dsa",     # "dsa" (per-image DSA), "dc" (DC augmentation) or "none"
+                    dsa_strategy: str = DSA_STRATEGY,      # DSA strategy string when augment="dsa"
+                    dc_strategy: str = "crop_scale_rotate",  # DC strategy string when augment="dc"
+                    expand: int | None = None,  # partition-and-expansion parts per side (None: the set's own; a pair: 1)
+                    seed: int = 0,            # seeds the network init, the shuffling and the augmentation
+                    device=None,              # training device; default: the device of the images
+                    net_kwargs: dict | None = None,  # `get_network` options (None: what the set was made with)
+                    num_classes: int | None = None,  # default: the set's, the ImageData's, else max label + 1
+                    test_batch_size: int = 1024,     # test images per forward pass
+                    progress: bool = False,   # show a tqdm bar over the passes
+                    return_details: bool = False,    # return a dict of details instead of the accuracy
+                   ) -> float | dict:
+    "Train a fresh `arch` on a set with the paper's evaluation protocol; test top-1 accuracy in percent."
+    t0 = time.perf_counter()
+    images, labels, expand, net_kwargs, set_classes = _training_set(train, arch, expand, net_kwargs, test)
+    if isinstance(expand, bool) or not isinstance(expand, (int, np.integer)) or expand < 1:
+        raise ValueError(f"expand must be an int >= 1 (1: no partition-and-expansion), got {expand!r}")
+    _check_train(images, labels)
+    getter, test_labels, data_classes, test_shape = _test_view(test)
+    if len(test_labels) == 0: raise ValueError("the test set is empty")
+    c, h, w = images.shape[1:]
+    if test_shape[0] != c:
+        raise ValueError(f"channel mismatch: the training images have {c} channels, the test images {test_shape[0]}")
+    if tuple(test_shape[1:]) != (h, w):
+        raise ValueError(f"image size mismatch: the training images are {h}×{w}, the test images "
+                         f"{test_shape[1]}×{test_shape[2]}")
+    if augment not in _AUGMENTS: raise ValueError(f"augment must be one of {_AUGMENTS}, got {augment!r}")
+    passes_lr = lr_schedule(epochs, lr)
+    if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    num_classes = num_classes or set_classes or data_classes or int(max(labels.max(), test_labels.max())) + 1
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(f"labels must lie in 0..{num_classes - 1}, got {int(labels.min())}..{int(labels.max())}")
+
+    device = torch.device(device) if device is not None else images.device
+    net = get_network(arch, c, num_classes, (h, w), seed=int(seed), device=device, **net_kwargs)
+    net.train()
+    x, y = expand_images(images.detach().to(device, torch.float32, copy=True), labels.detach().to(device, copy=True),
+                         int(expand))
+    shuffle_seed, aug_seed = _derived_seeds(int(seed))
+    gens = (torch.Generator(device).manual_seed(shuffle_seed), torch.Generator(device).manual_seed(aug_seed))
+    bar = tqdm(range(epochs + 1), desc=f"evaluate {arch}", disable=not progress, leave=False)
+    losses, lr_seen, correct = _fit(net, x, y, passes_lr, batch_size, _augmenter(augment, dsa_strategy, dc_strategy),
+                                    gens, momentum, weight_decay, bar)
+    train_time = time.perf_counter() - t0
     acc = evaluate_net(net, test, batch_size=test_batch_size, device=device)
     if not return_details: return acc
-    return {"accuracy": acc, "train_accuracy": 100.0 * correct.item() / n, "train_loss": losses[-1].item(),
-            "wall_time_s": time.perf_counter() - t0, "train_time_s": train_time, "num_train_images": n,
+    return {"accuracy": acc, "train_accuracy": 100.0 * correct.item() / len(x), "train_loss": losses[-1].item(),
+            "wall_time_s": time.perf_counter() - t0, "train_time_s": train_time, "num_train_images": len(x),
             "passes": epochs + 1, "seed": int(seed), "shuffle_seed": shuffle_seed, "augment_seed": aug_seed,
-            "lr_per_pass": lr_seen, "loss_per_pass": losses.tolist()}
+            "lr_per_pass": lr_seen, "loss_per_pass": losses.tolist(), "expand": int(expand), "net_kwargs": net_kwargs}
 
 # %% ../nbs/05_evaluate.ipynb #ae4ab0aa
-def evaluate_runs(images: Tensor,   # training images, float N×C×H×W
-                  labels: Tensor,   # their labels, int64 N
+def evaluate_runs(train,            # a `SynSet`, or an (images, labels) pair
                   arch: str,        # network name for `get_network`
                   test,             # ImageData, Split or (images, labels) pair
                   *,
@@ -231,12 +248,14 @@ def evaluate_runs(images: Tensor,   # training images, float N×C×H×W
     params = {k: p.default for k, p in sig.parameters.items()
               if p.kind == p.KEYWORD_ONLY and k not in ("seed", "return_details")}
     params.update(kw)
+    images = train.images if isinstance(train, SynSet) else train[0]
     if params["device"] is None: params["device"] = str(images.device)
     params = {k: (str(v) if isinstance(v, torch.device) else v) for k, v in params.items()}
     t0 = time.perf_counter()
     seeds = [int(seed) + i for i in range(runs)]
-    details = [evaluate_synset(images, labels, arch, test, seed=s, return_details=True, **kw) for s in seeds]
+    details = [evaluate_synset(train, arch, test, seed=s, return_details=True, **kw) for s in seeds]
     accs = np.array([d["accuracy"] for d in details])
+    params.update(expand=details[0]["expand"], net_kwargs=details[0]["net_kwargs"])   # as resolved from the set
     return {"arch": arch, "mean": float(accs.mean()), "std": float(accs.std()), "accuracies": accs.tolist(),
             "seeds": seeds, "train_accuracies": [d["train_accuracy"] for d in details],
             "train_losses": [d["train_loss"] for d in details], "run_wall_times_s": [d["wall_time_s"] for d in details],

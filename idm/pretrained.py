@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from .data import ImageData
 from .networks import get_network
 from .queue import FreshFactory, ModelQueue, QueueEntry
-from .data import atomic_write, atomic_torch_save
+from .io import atomic_write, save_torch
 
 # %% auto #0
 __all__ = ['pool_key', 'ModelPool', 'build_pool', 'AugmentedFactory']
@@ -107,7 +107,7 @@ class ModelPool:
     def save(self, path: str | Path,  # file to write
             ) -> Path:
         "Write the whole pool to one file (atomically)."
-        return atomic_torch_save(dict(format="idm.model-pool/1", arch=self.arch, channel=self.channel,
+        return save_torch(dict(format="idm.model-pool/1", arch=self.arch, channel=self.channel,
                                  num_classes=self.num_classes, im_size=list(self.im_size), net_kwargs=self.net_kwargs,
                                  states=self.states, seeds=self.seeds, accuracy=self.accuracy, settings=self.settings,
                                  key=self.key, dataset=self.dataset), Path(path))
@@ -181,7 +181,7 @@ def build_pool(data: ImageData,  # real data; members train on `data.train` (all
         if entry is None:
             entry = _train_member(data, factory, _member_seed(seed, i), iterations, batch)
             trained += 1
-            if path is not None: atomic_torch_save(dict(entry, key=family, index=i), path)
+            if path is not None: save_torch(dict(entry, key=family, index=i), path)
         states.append(entry["state_dict"]); seeds.append(int(entry["seed"])); accs.append(entry["accuracy"])
     return ModelPool(arch, data.channel, data.num_classes, tuple(data.im_size), net_kwargs, states, seeds, accs,
                      dict(settings, size=size), key, data.name, trained)

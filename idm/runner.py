@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 import idm
 from .data import ImageData, from_tensors, load_dataset
 
-from .data import atomic_write  # one implementation for the whole package
+from .io import atomic_write  # one implementation for the whole package
 
 # %% auto #0
 __all__ = ['IDENTITY_EXCLUDED', 'TASKS', 'DATA_KEYS', 'SET_LOADERS', 'EXECUTORS', 'LOCAL_TIMEOUT_MIN', 'KEY_METRICS', 'PROFILES',
@@ -346,20 +346,16 @@ class DependencyError(RuntimeError):
 SET_LOADERS: dict[str, Callable[[Path], tuple]] = {}  # kind → fn(run_dir) -> (images, labels, info dict)
 
 
-def _load_synset_dir(run_dir: Path) -> tuple:
-    from idm.condense import load_synset
-    s = load_synset(run_dir / "synset.pt")
-    return s.images, s.labels, {"method": s.method, "dataset": s.dataset, "ipc": s.ipc, "arch": s.arch, "seed": s.seed}
+def _set_loader(file: str):
+    def load(run_dir: Path) -> tuple:
+        from idm.sets import load_set as _read_set
+        s = _read_set(run_dir / file)
+        return s.images, s.labels, {"method": s.method, "dataset": s.dataset, "ipc": s.ipc, "arch": s.arch, "seed": s.seed,
+                                    "expand": s.expand}
+    return load
 
 
-def _load_coreset_dir(run_dir: Path) -> tuple:
-    from idm.baselines import Coreset
-    cs = Coreset.load(run_dir / "coreset.pt")
-    return cs.images, cs.labels, {"method": cs.method, "dataset": cs.params.get("dataset"), "ipc": cs.ipc,
-                                  "seed": cs.params.get("seed"), "arch": None}
-
-
-SET_LOADERS.update(condense=_load_synset_dir, baseline=_load_coreset_dir)
+SET_LOADERS.update(condense=_set_loader("synset.pt"), baseline=_set_loader("coreset.pt"))
 
 
 def source_ref(run: Run,  # a run that makes a set (a kind in `SET_LOADERS`: condense, baseline)
@@ -471,9 +467,10 @@ def evaluate_task(params: dict,  # the run's parameters (see above), `source` am
         idx = idx.to(data.test.labels.device)
         test, n_test = (data.test.get(idx), data.test.labels[idx]), len(idx)
     arch = params.get("arch") or info.get("arch") or "ConvNet"
-    res = evaluate_runs(images.to(dev), labels.to(dev), arch, test, runs=params.get("runs", 5),
-                        seed=params.get("seed", 0), device=dev, num_classes=data.num_classes,
-                        **{k: v for k, v in params.items() if k not in _EVALUATE_OWN})
+    kw = {k: v for k, v in params.items() if k not in _EVALUATE_OWN}
+    if isinstance(kw.get("expand"), bool): kw["expand"] = info["expand"] if kw["expand"] else 1   # older plans
+    res = evaluate_runs((images.to(dev), labels.to(dev)), arch, test, runs=params.get("runs", 5),
+                        seed=params.get("seed", 0), device=dev, num_classes=data.num_classes, **kw)
     return {**res, "source": params["source"], "set": info, "test_images": n_test}
 
 # %% ../nbs/07_runner.ipynb #4aa64bf1

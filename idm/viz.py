@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from .augment import partition_expand
-from .data import atomic_write
+from .io import atomic_write
 
 # %% auto #0
 __all__ = ['RESULT_COLUMNS', 'figure_png', 'mean_std', 'to_pixels', 'show_synset', 'show_expansion', 'set_tensors',
