@@ -228,13 +228,53 @@ class ImageData:
         return ImageData(self.name, self.train.to(device), self.test.to(device), self.num_classes, self.channel,
                          self.im_size, self.mean, self.std, list(self.class_names), self.source)
 
-# %% ../nbs/00_data.ipynb #619e6add
+# %% ../nbs/00_data.ipynb #e99444c9
 def _as_nchw(x, what: str) -> Tensor:
-    x = torch.as_tensor(x)
+    "Images as an N×C×H×W tensor: uint8 (0–255) or float; other integer types are taken as 0–255 values."
+    try: x = torch.as_tensor(x)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise TypeError(f"{what} must be a numeric array or tensor ({e})") from None
     if x.ndim == 3: x = x.unsqueeze(1)
     if x.ndim != 4: raise ValueError(f"{what} must be N×C×H×W or N×H×W, got shape {tuple(x.shape)}")
+    if x.numel() == 0: raise ValueError(f"{what} is empty (shape {tuple(x.shape)})")
+    if x.dtype == torch.bool or x.is_complex(): raise TypeError(f"{what} must be uint8 0–255 or float 0–1, got {x.dtype}")
+    if not x.is_floating_point() and x.dtype != torch.uint8:
+        if x.min() < 0 or x.max() > 255:
+            raise ValueError(f"{what}: integer pixels must lie in 0..255, got {int(x.min())}..{int(x.max())}")
+        x = x.to(torch.uint8)
+    if x.is_floating_point() and not torch.isfinite(x).all():
+        n = int((~torch.isfinite(x)).sum())
+        first = int((~torch.isfinite(x)).flatten(1).any(1).nonzero()[0])
+        raise ValueError(f"{what} contain {n} NaN or infinite values (first in image {first}); remove or repair them")
     return x
 
+def _check_unit_range(x: Tensor, what: str) -> None:
+    "Float images to be normalised must be pixel values in 0–1."
+    lo, hi = float(x.min()), float(x.max())
+    if lo >= 0 and 1 + 1e-6 < hi <= 255:
+        raise ValueError(f"{what} are floats up to {hi:g}: that looks like 0–255 pixel values; pass them as uint8 "
+                         "(`x.to(torch.uint8)`) or divided by 255")
+    if lo < -1e-6 or hi > 1 + 1e-6:
+        raise ValueError(f"float {what} must be pixel values in 0–1, got {lo:g}..{hi:g}; images that are already "
+                         "normalised need normalize=False with their mean and std")
+
+def _as_labels(y, n: int, what: str, device) -> Tensor:
+    "Labels as int64 class indices, one per image; whole-number floats are accepted, anything else is an error."
+    try: t = torch.as_tensor(y)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"{what} must be integer class indices (got {type(y).__name__} of non-numbers); map names "
+                        "to 0..K-1 and pass the names as class_names=") from None
+    if t.dtype == torch.bool or t.is_complex(): raise TypeError(f"{what} must be integer class indices, got {t.dtype}")
+    if t.ndim != 1 or len(t) != n:
+        raise ValueError(f"{what} must be a vector of {n} class indices (one per image), got shape {tuple(t.shape)}")
+    if t.is_floating_point():
+        bad = (~torch.isfinite(t)) | (t != t.round())
+        if bad.any():
+            i = int(bad.nonzero()[0])
+            raise ValueError(f"{what} must be whole class indices, got {float(t[i]):g} at position {i}")
+    return t.long().to(device)
+
+# %% ../nbs/00_data.ipynb #666bef7b
 def from_tensors(images, # train images: uint8 0–255 or float 0–1 (already normalised if `normalize=False`)
                  labels, # train labels, integers 0..num_classes-1
                  test_images=None, # test images, same format (None: empty test split)
@@ -247,14 +287,17 @@ def from_tensors(images, # train images: uint8 0–255 or float 0–1 (already n
                  normalize: bool = True, # False: the images are already normalised, store them as they are
                 ) -> ImageData:
     "Wrap image and label tensors into an `ImageData` (normalised float32, on the images' device)."
+    if not isinstance(normalize, bool): raise TypeError(f"normalize must be True or False, got {normalize!r}")
     x = _as_nchw(images, "images")
-    y = torch.as_tensor(labels).long().to(x.device)
+    y = _as_labels(labels, len(x), "labels", x.device)
     if (test_images is None) != (test_labels is None): raise ValueError("give both test_images and test_labels, or neither")
     tx = _as_nchw(test_images, "test_images").to(x.device) if test_images is not None else x[:0]
-    ty = torch.as_tensor(test_labels).long().to(x.device) if test_labels is not None else y[:0]
+    ty = _as_labels(test_labels, len(tx), "test_labels", x.device) if test_labels is not None else y[:0]
     if tx.shape[1:] != x.shape[1:]: raise ValueError(f"test images {tuple(tx.shape[1:])} ≠ train images {tuple(x.shape[1:])}")
     c = x.shape[1]
     if normalize:
+        for t, what in ((x, "images"), (tx, "test_images")):
+            if t.is_floating_point() and len(t): _check_unit_range(t, what)
         if mean is None or std is None:
             unit = x.float() / 255 if x.dtype == torch.uint8 else x.float()
             if mean is None: mean = unit.mean(dim=(0, 2, 3)).tolist()
@@ -265,9 +308,9 @@ def from_tensors(images, # train images: uint8 0–255 or float 0–1 (already n
         mean, std = _stats(0.0 if mean is None else mean, c, "mean"), _stats(1.0 if std is None else std, c, "std")
         x, tx = x.float(), tx.float()
     all_y = torch.cat([y, ty])
-    if len(all_y) and all_y.min() < 0: raise ValueError("labels must be >= 0")
-    n_cls = len(class_names) if class_names is not None else (int(all_y.max()) + 1 if len(all_y) else 0)
-    if len(all_y) and all_y.max() >= n_cls:
+    if all_y.min() < 0: raise ValueError(f"labels must be >= 0, got {int(all_y.min())}")
+    n_cls = len(class_names) if class_names is not None else int(all_y.max()) + 1
+    if all_y.max() >= n_cls:
         raise ValueError(f"label {int(all_y.max())} but only {n_cls} class names")
     names = list(class_names) if class_names is not None else [str(i) for i in range(n_cls)]
     return ImageData(name, Split(x, y, mean, std), Split(tx, ty, mean, std), n_cls, c, tuple(x.shape[2:]),
