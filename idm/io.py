@@ -6,10 +6,12 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import pickle
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,15 @@ import torch
 __all__ = ['atomic_write', 'UnreadableFileError', 'write_json', 'read_json', 'save_torch', 'load_torch']
 
 # %% ../nbs/00a_io.ipynb #c3102f4a
+_STARTED = time.time()  # when this process imported idm.io: temporary files older than this are leftovers
+
+def _remove_leftovers(path: Path) -> None:
+    "Delete temporary siblings of `path` left by killed writes (older than this process)."
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if tmp.stat().st_mtime < _STARTED: tmp.unlink()
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path,  # the file to (re)place
                  mode: str = "w",  # "w" (text, UTF-8) or "wb" (bytes)
@@ -28,6 +39,7 @@ def atomic_write(path: str | Path,  # the file to (re)place
     if mode not in ("w", "wb"): raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
