@@ -252,8 +252,8 @@ def _check_unit_range(x: Tensor, what: str) -> None:
     "Float images to be normalised must be pixel values in 0–1."
     lo, hi = float(x.min()), float(x.max())
     if lo >= 0 and 1 + 1e-6 < hi <= 255:
-        raise ValueError(f"{what} are floats up to {hi:g}: that looks like 0–255 pixel values; pass them as uint8 "
-                         "(`x.to(torch.uint8)`) or divided by 255")
+        raise ValueError(f"{what} are floats up to {hi:g}, not pixel values in 0–1: pass 0–255 values as uint8 "
+                         "(`x.to(torch.uint8)`), or scale the images to 0–1 (8-bit pixels: divide by 255)")
     if lo < -1e-6 or hi > 1 + 1e-6:
         raise ValueError(f"float {what} must be pixel values in 0–1, got {lo:g}..{hi:g}; images that are already "
                          "normalised need normalize=False with their mean and std")
