@@ -29,8 +29,9 @@ from .io import atomic_write, save_torch
 from .sets import SynSet, load_set
 
 # %% auto #0
-__all__ = ['select_random', 'train_classifier', 'embed_split', 'proxy_key', 'Proxy', 'get_proxy', 'herding_select',
-           'select_herding', 'forgetting_select', 'select_forgetting', 'evaluate_coreset']
+__all__ = ['BASELINE_PROTOCOLS', 'select_random', 'train_classifier', 'embed_split', 'proxy_key', 'Proxy', 'get_proxy',
+           'herding_select', 'select_herding', 'forgetting_select', 'select_forgetting', 'baseline_protocol',
+           'evaluate_coreset']
 
 # %% ../nbs/06_baselines.ipynb #cd3ffe42
 def _coreset(data: ImageData, per_class: list[Tensor], method: str, params: dict) -> SynSet:
@@ -374,19 +375,37 @@ def select_forgetting(data: ImageData,  # dataset; images are taken from `data.t
         ipc=ipc, seed=seed, score=score, dataset=data.name, proxy=proxy.params, proxy_key=proxy.key,
         proxy_from_cache=proxy.from_cache, proxy_train_acc=_last_epoch_acc(proxy)))
 
+# %% ../nbs/06_baselines.ipynb #8f3fe899
+BASELINE_PROTOCOLS = ("supplement", "dc")  # the named readings of "evaluated with DC's augmentation"
+
+def baseline_protocol(name: str,  # one of `BASELINE_PROTOCOLS`
+                      dataset: str,  # the dataset's name (MNIST gets augmentation under "dc")
+                      arch: str = "ConvNet",  # the evaluation network (batch-norm networks get crop_noise under "dc")
+                     ) -> dict:
+    "The evaluation options (`augment`, `dc_strategy`, `epochs`) of a named baseline protocol."
+    if name == "supplement": return dict(augment="dc", dc_strategy="crop_scale_rotate", epochs=1000)
+    if name != "dc": raise ValueError(f"unknown baseline protocol {name!r}; known: {', '.join(BASELINE_PROTOCOLS)}")
+    if "BN" in arch: strategy = "crop_noise"     # DC: augmentation eases training with batch norm
+    elif dataset == "MNIST": strategy = "crop_scale_rotate"
+    else: strategy = "none"
+    return dict(augment="none" if strategy == "none" else "dc", dc_strategy=strategy, epochs=300)
+
 # %% ../nbs/06_baselines.ipynb #fbf7097b
 def evaluate_coreset(cs: SynSet,  # the coreset to train on
                      data: ImageData,  # dataset whose test split is used
                      arch: str = "ConvNet",  # architecture trained on the coreset
                      *,
-                     augment: str = "dc",  # 'dc' (supplement S1) | 'dsa' | 'none' during evaluation training
+                     protocol: str = "supplement",  # a `BASELINE_PROTOCOLS` name: augmentation and epochs
                      runs: int = 5,  # fresh networks trained and tested
                      seed: int = 0,  # seed of the first run (see `evaluate_runs`)
-                     **kw,  # further `evaluate_synset` options (epochs, lr, batch_size, net_kwargs, device, ...)
+                     **kw,  # further `evaluate_synset` options; `augment`, `dc_strategy`, `epochs` override the protocol's
                      ) -> dict:
     "Train `runs` fresh `arch` networks on the coreset and test them: `evaluate_runs`'s dict plus the coreset's record."
-    if augment not in _AUGMENTS:
-        raise ValueError(f"augment must be one of {_AUGMENTS}, got {augment!r}")
-    res = dict(evaluate_runs(cs, arch, data, runs=runs, seed=seed, augment=augment, **kw))
-    res.update(method=cs.method, augment=augment, ipc=cs.ipc, coreset=cs.params)
+    opts = baseline_protocol(protocol, cs.dataset, arch)
+    overridden = sorted(k for k in opts if k in kw and kw[k] != opts[k])
+    if kw.get("augment", opts["augment"]) not in _AUGMENTS:
+        raise ValueError(f"augment must be one of {_AUGMENTS}, got {kw['augment']!r}")
+    res = dict(evaluate_runs(cs, arch, data, runs=runs, seed=seed, **{**opts, **kw}))
+    res.update(method=cs.method, protocol=protocol, protocol_overridden=overridden,
+               augment=res["params"]["augment"], ipc=cs.ipc, coreset=cs.params)
     return res
