@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -288,17 +289,20 @@ def compare_sets(sets: Mapping[str, Any] | Sequence[Any], # column title → set
     per_cell = max(len(b) for blocks in cols.values() for _, b in blocks)
     ncols = ncols or min(per_cell, 10)
     nr = math.ceil(per_cell / ncols)
-    col_in = scale * (0.9 + 0.75 * min(ncols, per_cell))  # width of one set's column, inches
+    heads = {name: f"{name}, as trained ({e}×{e} sub-images)" if training_view and e > 1 else str(name)
+             for name, e in ((name, v.expand) for name, v in views.items())}
+    longest = max(len(w) for h in heads.values() for w in re.findall(r"[^\s-]+-?", h))  # a title breaks at spaces, hyphens
+    widest = min(max(len(h) for h in heads.values()), 18)    # titles take up to 3 lines of 18 characters or so
+    col_in = max(scale * (0.9 + 0.75 * min(ncols, per_cell)), max(longest, widest) / 7)  # inches (≈ 7 10-pt chars an inch)
     title = _shared_title(list(sets.values())) if title is None else title
     fig = Figure(figsize=(col_in * len(sets), scale * (0.35 + 0.75 * nr) * len(classes) + 0.3 + (0.4 if title else 0)),
                  layout="constrained")
     axes = fig.subplots(len(classes), len(sets), squeeze=False)
-    chars = max(10, int(7 * col_in))  # ≈ characters of a 10-pt title per column
+    chars = int(7 * col_in)  # characters of a 10-pt title per column
     for j, (name, blocks) in enumerate(cols.items()):
-        e = views[name].expand
-        head = f"{name}, as trained ({e}×{e} sub-images)" if training_view and e > 1 else str(name)
-        for i, (c, b) in enumerate(blocks):  # long titles wrapped to their column, not run into their neighbours
-            _imshow(axes[i, j], _mosaic(b, ncols), textwrap.fill(head, chars, break_on_hyphens=False) if i == 0 else None, fontsize=10)
+        head = textwrap.fill(heads[name], chars, break_long_words=False)  # wrapped to its column, not into the next
+        for i, (c, b) in enumerate(blocks):
+            _imshow(axes[i, j], _mosaic(b, ncols), head if i == 0 else None, fontsize=10)
             if j == 0: axes[i, j].set_ylabel(_class_name(c, names), fontsize=8)
     if title: fig.suptitle(title, fontsize=11)
     return fig
