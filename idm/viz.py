@@ -92,20 +92,7 @@ def to_pixels(images: Tensor, # N×C×H×W or C×H×W normalised images
     if x.ndim != 4: raise ValueError(f"images must be N×C×H×W or C×H×W, got shape {tuple(x.shape)}")
     return SynSet.pixels(_Norm(*mean_std(norm, x.shape[1])), x).numpy().transpose(0, 2, 3, 1)
 
-# %% ../nbs/08_viz.ipynb #a0c00002
-_METHOD_LABELS = {"idm": "IDM", "dm": "DM", "random": "Random", "herding": "Herding", "forgetting": "Forgetting"}
-
-def set_title(s: Any, # a `SynSet` (anything without `.method`, `.expand`, `.dataset`, `.ipc`: no title)
-              full: bool = True, # add the dataset and the images per class
-             ) -> str:
-    "The set in words: method, with or without partition-and-expansion, and (`full`) dataset and images per class."
-    if not all(hasattr(s, a) for a in ("method", "expand", "dataset", "ipc")): return ""
-    how = (f"with partition-and-expansion ({s.expand}×{s.expand})" if s.expand > 1
-           else "without partition-and-expansion")
-    text = f"{_METHOD_LABELS.get(s.method, s.method)} {how}"
-    return f"{text}, {s.dataset}, {s.ipc} image{'' if s.ipc == 1 else 's'} per class" if full else text
-
-# %% ../nbs/08_viz.ipynb #109749a4
+# %% ../nbs/08_viz.ipynb #a0c00001
 @dataclass
 class _SetView:
     "What a picture needs of a set: its tensors (CPU), normalisation, class names and expansion."
@@ -126,6 +113,20 @@ def _view(s: Any, norm: Any = None, class_names: Sequence[str] | None = None) ->
     return _SetView(x, y.long(), _Norm(*mean_std(norm if norm is not None else own, x.shape[1])),
                     None if names is None else [str(n) for n in names], int(getattr(s, "expand", 1)))
 
+# %% ../nbs/08_viz.ipynb #a0c00003
+_METHOD_LABELS = {"idm": "IDM", "dm": "DM", "random": "Random", "herding": "Herding", "forgetting": "Forgetting"}
+
+def set_title(s: Any, # a `SynSet` (anything without `.method`, `.expand`, `.dataset`, `.ipc`: no title)
+              full: bool = True, # add the dataset and the images per class
+             ) -> str:
+    "The set in words: method, with or without partition-and-expansion, and (`full`) dataset and images per class."
+    if not all(hasattr(s, a) for a in ("method", "expand", "dataset", "ipc")): return ""
+    how = (f"with partition-and-expansion ({s.expand}×{s.expand})" if s.expand > 1
+           else "without partition-and-expansion")
+    text = f"{_METHOD_LABELS.get(s.method, s.method)} {how}"
+    return f"{text}, {s.dataset}, {s.ipc} image{'' if s.ipc == 1 else 's'} per class" if full else text
+
+# %% ../nbs/08_viz.ipynb #109749a4
 def _expanded(x: Tensor, factor: int) -> Tensor:
     "The sub-images of `expand_images`, those of each stored image kept together in reading order."
     n = len(x)
@@ -171,7 +172,7 @@ def _class_blocks(v: _SetView, classes, ipc, training_view: bool) -> list[tuple[
 def _class_name(c: int, class_names) -> str:
     return str(class_names[c]) if class_names is not None and c < len(class_names) else str(c)
 
-# %% ../nbs/08_viz.ipynb #a0c00004
+# %% ../nbs/08_viz.ipynb #a0c00005
 def show_synset(s: Any, # a `SynSet` (or bare tensors: an (images, labels) pair, see `set_tensors`)
                 *,
                 ipc: int | None = None, # show at most this many stored images per class (None: all)
@@ -267,6 +268,7 @@ def _shared_title(sets: Sequence[Any]) -> str:
     d, ipc = keys.pop()
     return f"{d}, {ipc} image{'' if ipc == 1 else 's'} per class"
 
+# %% ../nbs/08_viz.ipynb #a0c00010
 def compare_sets(sets: Mapping[str, Any] | Sequence[Any], # column title → set (`SynSet` or set-like), or a list of `SynSet`s
                  *,
                  classes: Sequence[int] | None = None, # classes to show (None: all classes present in every set)
@@ -453,7 +455,7 @@ def save_figure(fig: Figure, # the figure to write
     with atomic_write(path, "wb") as f: fig.savefig(f, format=fmt, dpi=dpi, bbox_inches="tight", **kw)
     return path
 
-# %% ../nbs/08_viz.ipynb #a0c00012
+# %% ../nbs/08_viz.ipynb #a0c00014
 def repo_path(path: str | Path = "", # a path relative to the repository root, or an absolute path
              ) -> Path:
     "`path` in the repository that holds the `idm` package (absolute paths unchanged), whatever the working directory."
