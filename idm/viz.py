@@ -8,14 +8,13 @@ from __future__ import annotations
 import base64
 import io
 import math
-import os
-import tempfile
+import re
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import ipywidgets as widgets
-import matplotlib
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -23,12 +22,13 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from .augment import partition_expand
+import idm
 from .io import atomic_write
+from .sets import SynSet, expand_images
 
 # %% auto #0
-__all__ = ['RESULT_COLUMNS', 'figure_png', 'mean_std', 'to_pixels', 'show_synset', 'show_expansion', 'set_tensors',
-           'compare_sets', 'results_frame', 'format_pm', 'plot_results', 'heatmap_table', 'save_figure',
+__all__ = ['RESULT_COLUMNS', 'figure_png', 'set_tensors', 'mean_std', 'to_pixels', 'set_title', 'show_synset', 'show_expansion',
+           'compare_sets', 'results_frame', 'format_pm', 'plot_results', 'heatmap_table', 'save_figure', 'repo_path',
            'SynsetBrowser', 'SetComparison', 'ResultsExplorer']
 
 # %% ../nbs/08_viz.ipynb #3aec2301
@@ -53,42 +53,84 @@ def _register_figure_display():
 _register_figure_display()
 
 # %% ../nbs/08_viz.ipynb #bb8dbc69
-def mean_std(data_or_mean_std: Any, # an object with `.mean`/`.std` (e.g. `ImageData`), a (mean, std) pair, or None
+def set_tensors(s: Any, # a `SynSet`, an (images, labels) pair or any object with `.images` and `.labels`
+               ) -> tuple[Tensor, Tensor]:
+    "The images and labels of a set-like object."
+    if hasattr(s, "images") and hasattr(s, "labels"): return s.images, s.labels
+    if isinstance(s, (tuple, list)) and len(s) == 2: return s[0], s[1]
+    raise TypeError(f"a set is a SynSet, an (images, labels) pair or has .images and .labels, got {type(s).__name__}")
+
+def mean_std(norm: Any, # an object with `.mean`/`.std` (`SynSet`, `ImageData`), a (mean, std) pair, or None
              channels: int, # number of image channels
-            ) -> tuple[np.ndarray, np.ndarray]:
-    "Per-channel mean and std as float arrays of length `channels` (None: mean 0, std 1)."
-    if data_or_mean_std is None: m, s = 0.0, 1.0
-    elif hasattr(data_or_mean_std, "mean") and hasattr(data_or_mean_std, "std") and not isinstance(
-            data_or_mean_std, (tuple, list, np.ndarray, Tensor)):
-        m, s = data_or_mean_std.mean, data_or_mean_std.std
+            ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    "Per-channel mean and std, `channels` values each (None: mean 0, std 1)."
+    if norm is None: m, s = 0.0, 1.0
+    elif hasattr(norm, "mean") and hasattr(norm, "std") and not isinstance(norm, (tuple, list, np.ndarray, Tensor)):
+        m, s = norm.mean, norm.std
     else:
-        try: m, s = data_or_mean_std
+        try: m, s = norm
         except (TypeError, ValueError):
-            raise TypeError("give the normalisation as ImageData, a (mean, std) pair or None, "
-                            f"got {type(data_or_mean_std).__name__}") from None
-    m, s = (np.broadcast_to(np.asarray(v, dtype=np.float64).reshape(-1), (channels,)).copy()
+            raise TypeError("give the normalisation as a SynSet or ImageData, a (mean, std) pair or None, "
+                            f"got {type(norm).__name__}") from None
+    m, s = (tuple(np.broadcast_to(np.asarray(v, dtype=np.float64).reshape(-1), (channels,)).tolist())
             if np.size(v) in (1, channels) else None for v in (m, s))
     if m is None or s is None: raise ValueError(f"mean and std need 1 or {channels} values (one per channel)")
     return m, s
 
+@dataclass(frozen=True)
+class _Norm:
+    "A normalisation alone: the part of a set that `SynSet.pixels` reads."
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
 def to_pixels(images: Tensor, # N×C×H×W or C×H×W normalised images
-              data_or_mean_std: Any = None, # the normalisation (see `mean_std`)
+              norm: Any = None, # the normalisation: a `SynSet`, `ImageData`, (mean, std) or None (see `mean_std`)
              ) -> np.ndarray:
-    "De-normalised images as an N×H×W×C float array clipped to [0, 1]."
-    x = torch.as_tensor(images).detach().to("cpu", torch.float64)
+    "De-normalised images as an N×H×W×C float array clipped to [0, 1] (`SynSet.pixels` for bare tensors)."
+    x = torch.as_tensor(images).detach()
     if x.ndim == 3: x = x[None]
     if x.ndim != 4: raise ValueError(f"images must be N×C×H×W or C×H×W, got shape {tuple(x.shape)}")
-    m, s = mean_std(data_or_mean_std, x.shape[1])
-    x = x.numpy() * s[None, :, None, None] + m[None, :, None, None]
-    return np.clip(x, 0, 1).transpose(0, 2, 3, 1)
+    return SynSet.pixels(_Norm(*mean_std(norm, x.shape[1])), x).numpy().transpose(0, 2, 3, 1)
+
+# %% ../nbs/08_viz.ipynb #a0c00001
+@dataclass
+class _SetView:
+    "What a picture needs of a set: its tensors (CPU), normalisation, class names and expansion."
+    images: Tensor
+    labels: Tensor
+    norm: _Norm
+    class_names: list[str] | None
+    expand: int
+
+def _view(s: Any, norm: Any = None, class_names: Sequence[str] | None = None) -> _SetView:
+    "The set's own context, where `norm`/`class_names` (for bare tensors) do not override it."
+    x, y = (torch.as_tensor(t).detach().cpu() for t in set_tensors(s))
+    if x.ndim != 4: raise ValueError(f"images must be N×C×H×W, got shape {tuple(x.shape)}")
+    if len(x) != len(y): raise ValueError(f"{len(x)} images but {len(y)} labels")
+    own = s if hasattr(s, "mean") and hasattr(s, "std") and not isinstance(s, (tuple, list)) else None
+    names = class_names if class_names is not None else getattr(s, "class_names", None)
+    if names is None: names = getattr(norm, "class_names", None)
+    return _SetView(x, y.long(), _Norm(*mean_std(norm if norm is not None else own, x.shape[1])),
+                    None if names is None else [str(n) for n in names], int(getattr(s, "expand", 1)))
+
+# %% ../nbs/08_viz.ipynb #a0c00003
+_METHOD_LABELS = {"idm": "IDM", "dm": "DM", "random": "Random", "herding": "Herding", "forgetting": "Forgetting"}
+
+def set_title(s: Any, # a `SynSet` (anything without `.method`, `.expand`, `.dataset`, `.ipc`: no title)
+              full: bool = True, # add the dataset and the images per class
+             ) -> str:
+    "The set in words: method, with or without partition-and-expansion, and (`full`) dataset and images per class."
+    if not all(hasattr(s, a) for a in ("method", "expand", "dataset", "ipc")): return ""
+    how = (f"with partition-and-expansion ({s.expand}×{s.expand})" if s.expand > 1
+           else "without partition-and-expansion")
+    text = f"{_METHOD_LABELS.get(s.method, s.method)} {how}"
+    return f"{text}, {s.dataset}, {s.ipc} image{'' if s.ipc == 1 else 's'} per class" if full else text
 
 # %% ../nbs/08_viz.ipynb #109749a4
-_SUBIMAGE_ORDER = (0, 2, 1, 3)  # partition_expand gives TL, BL, TR, BR (column-major); show them in reading order
-
-def _expanded(x: Tensor, factor: int = 2) -> Tensor:
-    "Partition-expanded images, the sub-images of each stored image kept together in reading order."
+def _expanded(x: Tensor, factor: int) -> Tensor:
+    "The sub-images of `expand_images`, those of each stored image kept together in reading order."
     n = len(x)
-    out, _ = partition_expand(x, torch.zeros(n, dtype=torch.long, device=x.device), factor)
+    out, _ = expand_images(x, torch.zeros(n, dtype=torch.long), factor)
     parts = out.reshape(factor * factor, n, *x.shape[1:])          # (j, i) major, column-major patches
     order = [j * factor + i for i in range(factor) for j in range(factor)]  # row i, column j → reading order
     return parts[order].transpose(0, 1).reshape(factor * factor * n, *x.shape[1:])
@@ -114,124 +156,157 @@ def _imshow(ax, img: np.ndarray, title: str | None = None, fontsize: float = 8):
     for s in ax.spines.values(): s.set_visible(False)
     if title is not None: ax.set_title(title, fontsize=fontsize)
 
-def _class_blocks(images: Tensor, labels: Tensor, classes, ipc, expand: bool) -> list[tuple[int, Tensor]]:
-    "(class, images of that class) for the requested classes, at most `ipc` stored images each, expanded if asked."
-    x, y = torch.as_tensor(images).detach().cpu(), torch.as_tensor(labels).detach().cpu().long()
-    if x.ndim != 4: raise ValueError(f"images must be N×C×H×W, got shape {tuple(x.shape)}")
-    if len(x) != len(y): raise ValueError(f"{len(x)} images but {len(y)} labels")
-    present = sorted(set(y.tolist()))
+def _class_blocks(v: _SetView, classes, ipc, training_view: bool) -> list[tuple[int, np.ndarray]]:
+    "(class, pixels of its images) for the requested classes, at most `ipc` stored images each, as trained if asked."
+    present = sorted(set(v.labels.tolist()))
     classes = present if classes is None else [int(c) for c in classes]
     missing = [c for c in classes if c not in present]
     if missing: raise ValueError(f"classes {missing} have no images in this set (present: {present})")
     if ipc is not None and ipc < 1: raise ValueError(f"ipc must be at least 1, got {ipc}")
     blocks = []
     for c in classes:
-        xc = x[y == c][:ipc]
-        blocks.append((c, _expanded(xc) if expand else xc))
+        xc = v.images[v.labels == c][:ipc]
+        blocks.append((c, to_pixels(_expanded(xc, v.expand) if training_view and v.expand > 1 else xc, v.norm)))
     return blocks
 
 def _class_name(c: int, class_names) -> str:
     return str(class_names[c]) if class_names is not None and c < len(class_names) else str(c)
 
-def show_synset(images: Tensor, # N×C×H×W normalised synthetic (or real) images
-                labels: Tensor, # N class labels
-                data_or_mean_std: Any = None, # the normalisation: `ImageData`, (mean, std) or None (see `mean_std`)
+# %% ../nbs/08_viz.ipynb #a0c00005
+def show_synset(s: Any, # a `SynSet` (or bare tensors: an (images, labels) pair, see `set_tensors`)
                 *,
                 ipc: int | None = None, # show at most this many stored images per class (None: all)
                 classes: Sequence[int] | None = None, # the classes to show, in this order (None: all present)
-                expand: bool = False, # show the 4 partition-and-expansion sub-images of every stored image instead
-                class_names: Sequence[str] | None = None, # names for the panel titles (None: `.class_names` of the data, else numbers)
+                training_view: bool = False, # show each stored image as its `expand`×`expand` sub-images (the set's `expand`)
                 ncols: int | None = None, # images per row inside a class panel (None: all of the class, at most 20)
                 class_cols: int | None = None, # class panels per row (None: 10 when one image per class is shown, else 1)
-                title: str | None = None, # figure title
+                title: str | None = None, # figure title (None: `set_title` of the set; "": none)
                 scale: float = 1.0, # size multiplier
+                norm: Any = None, # bare tensors: their normalisation (`ImageData`, (mean, std); None: the set's, else [0, 1])
+                class_names: Sequence[str] | None = None, # bare tensors: panel titles (None: the set's, else numbers)
                ) -> Figure:
-    "A figure of the set, one panel per class, images de-normalised and clipped to [0, 1]."
-    if class_names is None: class_names = getattr(data_or_mean_std, "class_names", None)
-    blocks = _class_blocks(images, labels, classes, ipc, expand)
+    "A figure of the set, one panel per class titled with its class name, de-normalised with the set's statistics."
+    v = _view(s, norm, class_names)
+    blocks = _class_blocks(v, classes, ipc, training_view)
     per_class = max(len(b) for _, b in blocks)
     ncols = ncols or min(per_class, 20)
     if class_cols is None: class_cols = 10 if per_class == 1 else 1
     class_cols = max(1, min(class_cols, len(blocks)))
-    panels = [(_mosaic(to_pixels(b, data_or_mean_std), ncols), _class_name(c, class_names)) for c, b in blocks]
+    panels = [(_mosaic(b, ncols), _class_name(c, v.class_names)) for c, b in blocks]
     ph, pw = panels[0][0].shape[:2]
     nrows = math.ceil(len(panels) / class_cols)
     unit = 1.4 * scale / max(1, min(ncols, per_class)) ** 0.35    # inches per image, shrinking slowly for wide rows
-    w_in = class_cols * pw / panels[0][0].shape[1] * unit * min(ncols, per_class) + 0.3
-    h_in = nrows * (unit * ph / (pw / min(ncols, per_class)) + 0.3) + (0.4 if title else 0)
+    w_in = class_cols * unit * min(ncols, per_class) + 0.3
+    h_in = nrows * (unit * ph / (pw / min(ncols, per_class)) + 0.3)
+    if title is None:
+        title = set_title(s)
+        if title and training_view and v.expand > 1:
+            title += f"\nas trained: each stored image as its {v.expand}×{v.expand} sub-images"
+    h_in += 0.25 * (title.count("\n") + 1) + 0.2 if title else 0
     fig = Figure(figsize=(max(w_in, 2.0), max(h_in, 1.0)), layout="constrained")
     axes = fig.subplots(nrows, class_cols, squeeze=False)
     for k, ax in enumerate(axes.flat):
         if k < len(panels): _imshow(ax, panels[k][0], panels[k][1])
         else: ax.set_axis_off()
-    if title: fig.suptitle(title)
+    if title: fig.suptitle(title, fontsize=10)
     return fig
 
 # %% ../nbs/08_viz.ipynb #7b034f1f
 _QUADRANT_NAMES = ("top-left", "top-right", "bottom-left", "bottom-right")
 
-def show_expansion(image: Tensor, # one normalised image, C×H×W (or 1×C×H×W)
-                   mean: Any = None, # per-channel mean, or an object with `.mean`/`.std` (then `std` is ignored)
-                   std: Any = None, # per-channel std
+def show_expansion(s: Any, # a `SynSet` (or set-like), or one bare normalised image, C×H×W or 1×C×H×W
+                   index: int = 0, # which stored image of the set
                    *,
-                   factor: int = 2, # patches per side, as in `partition_expand`
+                   factor: int | None = None, # parts per side (None: the set's `expand`; a bare image: 2)
+                   norm: Any = None, # a bare image's normalisation (`ImageData`, (mean, std); None: the set's, else [0, 1])
                    scale: float = 1.0, # size multiplier
                   ) -> Figure:
-    "The stored image and its `factor²` partition-and-expansion sub-images, in reading order."
-    x = torch.as_tensor(image).detach().cpu()
-    if x.ndim == 3: x = x[None]
-    if x.ndim != 4 or len(x) != 1: raise ValueError(f"show_expansion takes one image, got shape {tuple(image.shape)}")
-    norm = mean if hasattr(mean, "mean") else (None if mean is None and std is None else
-                                                 (0.0 if mean is None else mean, 1.0 if std is None else std))
+    "A stored image and its `factor²` partition-and-expansion sub-images, in reading order, titled with the set."
+    if isinstance(s, (Tensor, np.ndarray)):
+        x = torch.as_tensor(s).detach().cpu()
+        if x.ndim == 3: x = x[None]
+        if x.ndim != 4 or len(x) != 1: raise ValueError(f"show_expansion takes one image, got shape {tuple(s.shape)}")
+        v, title, factor = _view((x, torch.zeros(1)), norm), None, factor or 2
+    else:
+        v = _view(s, norm)
+        if not -len(v.images) <= index < len(v.images): raise IndexError(f"image {index} of a set of {len(v.images)}")
+        x, factor = v.images[index][None], factor or v.expand
+        if factor == 1: raise ValueError("the set has expand 1 (the network trains on the stored images): "
+                                         "no sub-images; pass factor= to see a partition anyway")
+        title = f"{set_title(s)}\nimage {index} ({_class_name(int(v.labels[index]), v.class_names)})"
     subs = _expanded(x, factor)
     names = _QUADRANT_NAMES if factor == 2 else [f"row {i}, col {j}" for i in range(factor) for j in range(factor)]
-    fig = Figure(figsize=(1.6 * scale * (1 + len(subs)), 2.0 * scale), layout="constrained")
+    fig = Figure(figsize=(1.6 * scale * (1 + len(subs)), 2.0 * scale + (0.5 if title else 0)), layout="constrained")
     axes = fig.subplots(1, 1 + len(subs), squeeze=False)[0]
-    _imshow(axes[0], to_pixels(x, norm)[0], "stored image", fontsize=9)
-    for ax, sub, name in zip(axes[1:], to_pixels(subs, norm), names): _imshow(ax, sub, name, fontsize=9)
+    _imshow(axes[0], to_pixels(x, v.norm)[0], "stored image", fontsize=9)
+    for ax, sub, name in zip(axes[1:], to_pixels(subs, v.norm), names): _imshow(ax, sub, name, fontsize=9)
+    if title: fig.suptitle(title, fontsize=10)
     return fig
 
 # %% ../nbs/08_viz.ipynb #7cbf11be
-def set_tensors(s: Any, # an (images, labels) pair or an object with `.images` and `.labels`
-               ) -> tuple[Tensor, Tensor]:
-    "The images and labels of a set-like object."
-    if hasattr(s, "images") and hasattr(s, "labels"): return s.images, s.labels
-    if isinstance(s, (tuple, list)) and len(s) == 2: return s[0], s[1]
-    raise TypeError(f"a set is an (images, labels) pair or has .images and .labels, got {type(s).__name__}")
+def _named(sets: Any) -> dict:
+    "name → set: a mapping as given, one set or a list of sets named by `set_title` (method and expansion)."
+    if isinstance(sets, Mapping): return dict(sets)
+    if hasattr(sets, "images"): sets = [sets]
+    named = {set_title(s, full=False): s for s in sets}
+    if len(named) != len(sets) or "" in named:
+        raise ValueError("sets without a title of their own, or with the same one: name them, {name: set, ...}")
+    return named
 
-def compare_sets(sets: Mapping[str, Any], # name → set (see `set_tensors`), one column each, in this order
-                 data_or_mean_std: Any = None, # the normalisation shared by the sets (see `mean_std`)
+def _common_class_names(views: Sequence[_SetView]) -> list[str] | None:
+    "The class names the sets share (None: none named); sets naming their classes differently are refused."
+    named = [v.class_names for v in views if v.class_names is not None]
+    if any(n != named[0] for n in named[1:]):
+        raise ValueError(f"the sets name their classes differently ({named[0][:3]}... vs another): "
+                         "compare sets of one dataset, or pass class_names")
+    return named[0] if named else None
+
+def _shared_title(sets: Sequence[Any]) -> str:
+    "'<dataset>, <ipc> image(s) per class' when every set records and shares them, else ''."
+    keys = {(getattr(s, "dataset", None), getattr(s, "ipc", None)) for s in sets}
+    if len(keys) != 1 or None in next(iter(keys)): return ""
+    d, ipc = keys.pop()
+    return f"{d}, {ipc} image{'' if ipc == 1 else 's'} per class"
+
+# %% ../nbs/08_viz.ipynb #a0c00010
+def compare_sets(sets: Mapping[str, Any] | Sequence[Any], # column title → set (`SynSet` or set-like), or a list of `SynSet`s
                  *,
                  classes: Sequence[int] | None = None, # classes to show (None: all classes present in every set)
                  ipc: int | None = None, # at most this many stored images per class and set
-                 expand: bool = False, # show partition-and-expansion sub-images instead
-                 class_names: Sequence[str] | None = None, # row labels (None: the data's class names, else numbers)
+                 training_view: bool = False, # show each set as trained on (its `expand`×`expand` sub-images)
                  ncols: int | None = None, # images per row inside a cell (None: all, at most 10)
+                 title: str | None = None, # figure title (None: the dataset and ipc the sets share; "": none)
                  scale: float = 1.0, # size multiplier
+                 norm: Any = None, # bare tensors: their normalisation (None: each set's own, else [0, 1])
+                 class_names: Sequence[str] | None = None, # bare tensors: row labels (None: the sets', else numbers)
                 ) -> Figure:
-    "A class × set grid of image panels: the same classes from several synthetic sets."
+    "A class × set grid of image panels, each set de-normalised with its own statistics."
+    sets = _named(sets)
     if not sets: raise ValueError("compare_sets needs at least one set")
-    if class_names is None: class_names = getattr(data_or_mean_std, "class_names", None)
-    tensors = {name: set_tensors(s) for name, s in sets.items()}
-    if classes is None:
-        common = set.intersection(*(set(torch.as_tensor(y).tolist()) for _, y in tensors.values()))
-        classes = sorted(common)
+    views = {name: _view(s, norm, class_names) for name, s in sets.items()}
+    names = _common_class_names(list(views.values()))
+    if classes is None: classes = sorted(set.intersection(*(set(v.labels.tolist()) for v in views.values())))
     if not classes: raise ValueError("the sets have no class in common")
-    cols = {name: _class_blocks(x, y, classes, ipc, expand) for name, (x, y) in tensors.items()}
+    cols = {name: _class_blocks(v, classes, ipc, training_view) for name, v in views.items()}
     per_cell = max(len(b) for blocks in cols.values() for _, b in blocks)
     ncols = ncols or min(per_cell, 10)
     nr = math.ceil(per_cell / ncols)
-    col_in = scale * (0.9 + 0.75 * min(ncols, per_cell))  # width of one set's column, inches
-    fig = Figure(figsize=(col_in * len(sets),
-                          scale * (0.35 + 0.75 * nr) * len(classes) + 0.3), layout="constrained")
+    heads = {name: f"{name}, as trained ({e}×{e} sub-images)" if training_view and e > 1 else str(name)
+             for name, e in ((name, v.expand) for name, v in views.items())}
+    longest = max(len(w) for h in heads.values() for w in re.findall(r"[^\s-]+-?", h))  # a title breaks at spaces, hyphens
+    widest = min(max(len(h) for h in heads.values()), 18)    # titles take up to 3 lines of 18 characters or so
+    col_in = max(scale * (0.9 + 0.75 * min(ncols, per_cell)), max(longest, widest) / 7)  # inches (≈ 7 10-pt chars an inch)
+    title = _shared_title(list(sets.values())) if title is None else title
+    fig = Figure(figsize=(col_in * len(sets), scale * (0.35 + 0.75 * nr) * len(classes) + 0.3 + (0.4 if title else 0)),
+                 layout="constrained")
     axes = fig.subplots(len(classes), len(sets), squeeze=False)
-    chars = max(10, int(7 * col_in))  # ≈ characters of a 10-pt title per column
-    wrapped = {name: textwrap.fill(str(name), chars) for name in cols}  # long titles must not run into their neighbours
+    chars = int(7 * col_in)  # characters of a 10-pt title per column
     for j, (name, blocks) in enumerate(cols.items()):
+        head = textwrap.fill(heads[name], chars, break_long_words=False)  # wrapped to its column, not into the next
         for i, (c, b) in enumerate(blocks):
-            ax = axes[i, j]
-            _imshow(ax, _mosaic(to_pixels(b, data_or_mean_std), ncols), wrapped[name] if i == 0 else None, fontsize=10)
-            if j == 0: ax.set_ylabel(_class_name(c, class_names), fontsize=8)
+            _imshow(axes[i, j], _mosaic(b, ncols), head if i == 0 else None, fontsize=10)
+            if j == 0: axes[i, j].set_ylabel(_class_name(c, names), fontsize=8)
+    if title: fig.suptitle(title, fontsize=11)
     return fig
 
 # %% ../nbs/08_viz.ipynb #009d83e8
@@ -380,9 +455,25 @@ def save_figure(fig: Figure, # the figure to write
     with atomic_write(path, "wb") as f: fig.savefig(f, format=fmt, dpi=dpi, bbox_inches="tight", **kw)
     return path
 
+# %% ../nbs/08_viz.ipynb #a0c00014
+def repo_path(path: str | Path = "", # a path relative to the repository root, or an absolute path
+             ) -> Path:
+    "`path` in the repository that holds the `idm` package (absolute paths unchanged), whatever the working directory."
+    p = Path(path)
+    if p.is_absolute(): return p
+    root = Path(idm.__file__).resolve().parent.parent
+    if not (root / "settings.ini").exists():
+        raise FileNotFoundError(f"idm is not imported from a checkout of its repository ({root}): give {path!r} as "
+                                "an absolute path")
+    return root / p
+
 # %% ../nbs/08_viz.ipynb #ca61562f
 def _class_options(num_classes: int, class_names) -> list[tuple[str, int | None]]:
     return [("all classes", None)] + [(f"{c}: {_class_name(c, class_names)}", c) for c in range(num_classes)]
+
+def _training_toggle() -> widgets.ToggleButton:
+    return widgets.ToggleButton(value=False, description="as trained", icon="th-large",
+                                tooltip="each stored image as the partition-and-expansion sub-images the network trains on")
 
 class _Explorer:
     "Shared plumbing: an Image widget that shows the current figure, a render counter, display as `.widget`."
@@ -401,6 +492,16 @@ class _Explorer:
     def _observe(self, *controls):
         for w in controls: w.observe(lambda change: self.render(), names="value")
 
+    def _init_sets(self, sets, norm, class_names, who: str):
+        "The named sets, their views and the class names they share (for the class dropdown)."
+        self.sets = _named(sets)
+        if not self.sets: raise ValueError(f"{who} needs at least one set")
+        self.norm, self.views = norm, {k: _view(s, norm, class_names) for k, s in self.sets.items()}
+        self.class_names = _common_class_names(list(self.views.values()))
+        n_cls = max(int(v.labels.max()) + 1 for v in self.views.values())
+        self.cls = widgets.Dropdown(options=_class_options(max(n_cls, len(self.class_names or ())), self.class_names),
+                                    value=None, description="class")
+
     def _static_html(self) -> str:
         "The current view as plain HTML (message, picture, table): what a page without widget support shows."
         img = (f'<img src="data:image/png;base64,{base64.b64encode(self.image.value).decode()}"/>'
@@ -414,73 +515,69 @@ class _Explorer:
 
 # %% ../nbs/08_viz.ipynb #76837841
 class SynsetBrowser(_Explorer):
-    "Browse synthetic sets by run and class, with or without partition-and-expansion."
+    "Browse sets by name and class, as stored or as trained on (partition-and-expansion by each set's `expand`)."
     def __init__(self,
-                 sets: Mapping[str, Any], # run name → set (`(images, labels)` or an object with `.images`, `.labels`)
-                 data: Any = None, # the data the sets come from (`ImageData`: normalisation + class names) or (mean, std)
+                 sets: Mapping[str, Any] | Sequence[Any], # name → `SynSet` (or set-like), or a list of `SynSet`s
                  *,
                  ipc: int | None = None, # at most this many stored images per class (None: all)
-                 class_names: Sequence[str] | None = None, # class names (None: the data's)
+                 norm: Any = None, # bare tensors: their normalisation (None: each set's own)
+                 class_names: Sequence[str] | None = None, # bare tensors: class names (None: the sets')
                 ):
-        if not sets: raise ValueError("SynsetBrowser needs at least one set")
-        self.sets, self.data, self.ipc = dict(sets), data, ipc
-        self.class_names = class_names if class_names is not None else getattr(data, "class_names", None)
-        n_cls = max(int(torch.as_tensor(set_tensors(s)[1]).max()) + 1 for s in self.sets.values())
-        if self.class_names is not None: n_cls = max(n_cls, len(self.class_names))
-        self.run = widgets.Dropdown(options=list(self.sets), description="run")
-        self.cls = widgets.Dropdown(options=_class_options(n_cls, self.class_names), value=None, description="class")
-        self.expand = widgets.ToggleButton(value=False, description="partition-expansion", icon="th-large",
-                                           tooltip="show the 4 sub-images the network is trained on")
+        self._init_sets(sets, norm, class_names, "SynsetBrowser")
+        self.ipc, self.given_names = ipc, class_names
+        self.run = widgets.Dropdown(options=list(self.sets), description="set")
+        self.training_view = _training_toggle()
         self._init_view()
-        self.widget = widgets.VBox([widgets.HBox([self.run, self.cls, self.expand]), self.message, self.image])
-        self._observe(self.run, self.cls, self.expand)
+        self.widget = widgets.VBox([widgets.HBox([self.run, self.cls, self.training_view]), self.message, self.image])
+        self._observe(self.run, self.cls, self.training_view)
         self.render()
 
     def figure(self) -> Figure:
         "The figure for the current control values."
-        x, y = set_tensors(self.sets[self.run.value])
-        c = self.cls.value
-        if c is not None and self.expand.value:     # one class expanded: each stored image next to its sub-images
-            xc = torch.as_tensor(x)[torch.as_tensor(y) == c][:self.ipc]
-            return show_synset(xc, torch.full((len(xc),), c), self.data, expand=True, ncols=4,
-                               class_names=self.class_names, title=f"{self.run.value}: {_class_name(c, self.class_names)}, "
-                               "each row one stored image → its 4 sub-images")
-        return show_synset(x, y, self.data, ipc=self.ipc, classes=None if c is None else [c], expand=self.expand.value,
-                           class_names=self.class_names, title=self.run.value)
+        name, c = self.run.value, self.cls.value
+        s, e = self.sets[name], self.views[name].expand
+        kw = dict(norm=self.norm, class_names=self.given_names, ipc=self.ipc, training_view=self.training_view.value)
+        if c is not None and self.training_view.value and e > 1:   # one class: each stored image next to its sub-images
+            return show_synset(s, classes=[c], ncols=e * e, title=f"{name}: {_class_name(c, self.class_names)}, "
+                               f"each row one stored image → its {e}×{e} sub-images", **kw)
+        t = set_title(s)
+        title = t if t.startswith(name) else (f"{name}: {t}" if t else name)
+        return show_synset(s, classes=None if c is None else [c], title=title, **kw)
 
     def render(self):
         "Redraw for the current control values."
-        x, y = set_tensors(self.sets[self.run.value])
-        if self.cls.value is not None and not bool((torch.as_tensor(y) == self.cls.value).any()):
-            return self._show(None, f"<i>{self.run.value} has no images of class {self.cls.value}</i>")
-        x = torch.as_tensor(x)
-        self._show(self.figure(), f"<b>{self.run.value}</b>: {len(x)} images, {'×'.join(map(str, x.shape[1:]))}"
-                   + (", partition-expanded ×4" if self.expand.value else ""))
+        name = self.run.value
+        v = self.views[name]
+        self.training_view.disabled = v.expand == 1           # the set is trained on as stored
+        self.training_view.description = f"as trained ({v.expand}×{v.expand})" if v.expand > 1 else "as trained (= stored)"
+        if self.cls.value is not None and not bool((v.labels == self.cls.value).any()):
+            return self._show(None, f"<i>{name} has no images of class {self.cls.value}</i>")
+        expanded = self.training_view.value and v.expand > 1
+        self._show(self.figure(), f"<b>{name}</b>: {len(v.images)} images, {'×'.join(map(str, v.images.shape[1:]))}"
+                   + (f", as trained: each image as its {v.expand}×{v.expand} sub-images" if expanded else ""))
 
 # %% ../nbs/08_viz.ipynb #37418072
 class SetComparison(_Explorer):
-    "Several synthetic sets side by side, class by class."
+    "Several sets side by side, class by class, each with its own statistics."
     def __init__(self,
-                 sets: Mapping[str, Any], # method name → set, in column order
-                 data: Any = None, # `ImageData` (normalisation, class names) or (mean, std)
+                 sets: Mapping[str, Any] | Sequence[Any], # name → `SynSet` (or set-like) in column order, or a list of `SynSet`s
                  *,
                  ipc: int | None = None, # initial images per class shown (None: up to 5)
-                 class_names: Sequence[str] | None = None, # class names (None: the data's)
+                 norm: Any = None, # bare tensors: their normalisation (None: each set's own)
+                 class_names: Sequence[str] | None = None, # bare tensors: class names (None: the sets')
                 ):
-        if not sets: raise ValueError("SetComparison needs at least one set")
-        self.sets, self.data = dict(sets), data
-        self.class_names = class_names if class_names is not None else getattr(data, "class_names", None)
-        counts = [int(torch.bincount(torch.as_tensor(set_tensors(s)[1]).long()).max()) for s in self.sets.values()]
-        n_cls = max(len(torch.bincount(torch.as_tensor(set_tensors(s)[1]).long())) for s in self.sets.values())
+        self._init_sets(sets, norm, class_names, "SetComparison")
+        self.given_names = class_names
+        counts = [int(torch.bincount(v.labels).max()) for v in self.views.values()]
         self.methods = widgets.SelectMultiple(options=list(self.sets), value=tuple(self.sets), description="sets",
                                               rows=min(6, len(self.sets)))
-        self.cls = widgets.Dropdown(options=_class_options(n_cls, self.class_names), value=None, description="class")
         self.ipc = widgets.IntSlider(value=min(ipc or 5, max(counts)), min=1, max=max(counts), description="per class")
-        self.expand = widgets.ToggleButton(value=False, description="partition-expansion", icon="th-large")
+        self.training_view = _training_toggle()
+        self.training_view.disabled = all(v.expand == 1 for v in self.views.values())
         self._init_view()
-        self.widget = widgets.VBox([widgets.HBox([self.methods, widgets.VBox([self.cls, self.ipc, self.expand])]),
+        self.widget = widgets.VBox([widgets.HBox([self.methods, widgets.VBox([self.cls, self.ipc, self.training_view])]),
                                     self.message, self.image])
-        self._observe(self.methods, self.cls, self.ipc, self.expand)
+        self._observe(self.methods, self.cls, self.ipc, self.training_view)
         self.render()
 
     def render(self):
@@ -488,11 +585,11 @@ class SetComparison(_Explorer):
         chosen = {m: self.sets[m] for m in self.methods.value}
         if not chosen: return self._show(None, "<i>select at least one set</i>")
         try:
-            fig = compare_sets(chosen, self.data, classes=None if self.cls.value is None else [self.cls.value],
-                               ipc=self.ipc.value, expand=self.expand.value, class_names=self.class_names)
+            fig = compare_sets(chosen, classes=None if self.cls.value is None else [self.cls.value], ipc=self.ipc.value,
+                               training_view=self.training_view.value, norm=self.norm, class_names=self.given_names)
         except ValueError as e: return self._show(None, f"<i>{e}</i>")
         self._show(fig, f"{len(chosen)} sets, {self.ipc.value} image(s) per class"
-                   + (", partition-expanded ×4" if self.expand.value else ""))
+                   + (", as trained (partition-and-expansion sub-images)" if self.training_view.value else ""))
 
 # %% ../nbs/08_viz.ipynb #e8e92788
 class ResultsExplorer(_Explorer):
