@@ -207,7 +207,7 @@ def _check_names(overrides: dict, method: str) -> None:
     if unknown:
         raise UnknownOptionError(f"unknown option(s) {unknown} for method {method!r}; allowed: {', '.join(sorted(allowed))}")
 
-# %% ../nbs/03b_presets.ipynb #aa0ff6fe
+# %% ../nbs/03b_presets.ipynb #59f341d6
 def _check(cond: bool, msg: str):
     if not cond: raise ValueError(msg)
 
@@ -221,7 +221,8 @@ def _kind_ok(default, value) -> tuple[bool, str]:
     return True, "anything"
 
 
-def is_pool(x) -> bool:
+def is_pool(x,  # any object
+           ) -> bool:
     "A `ModelPool` (or an object with its interface, e.g. from a re-executed module)."
     return isinstance(x, ModelPool) or all(hasattr(x, a) for a in ("key", "states", "load_into", "save"))
 
