@@ -103,7 +103,7 @@ def iteration_flops(params, data, net):
     from idm.networks import count_flops
     fwd = count_flops(net, (data.channel, *data.im_size))
     C, ipc = data.num_classes, params["ipc"]
-    n_syn = C * ipc * (params["pea_factor"] ** 2 if params.get("aug") else 1)
+    n_syn = C * ipc * params["expand"] ** 2             # partition-and-expansion: expand² parts per image
     matching = params.get("train_net_num", 1) * params.get("outer_loop", 1)
     real = matching * C * params["batch_real"] * fwd
     syn = matching * n_syn * 2 * fwd                    # forward + backward to the images only (weights frozen)
@@ -115,28 +115,26 @@ def iteration_flops(params, data, net):
 
 def bench_condense(method, args, dataset):
     "Run `iterations` (+1 warm-up) iterations of one method with phase timers; returns a result dict."
-    import idm.condense as cm
-    from idm.condense import _Condenser, resolve_params
+    from idm.augment import DSATransform
+    from idm.condense import Condenser
+    from idm.presets import resolve_params
     dev = torch.device(args.device)
     data = dataset.to(dev)
     ov = dict(precision=args.precision) if args.precision != "fp32" else {}
     params = resolve_params(data.name, args.ipc, method, None, 0, args.iterations + 1, ("CIFAR10", args.ipc), ov)
-    run = _Condenser(data, params, dev)
+    run = Condenser(data, params, dev)
     T = PhaseTimer(dev)
-    T.wrap(run, "_real_means", "real forward (no grad)")
-    T.wrap(run, "_match", "synthetic forward + backward")
+    # the run's steps are public methods of the Condenser; timing one wraps it on this instance only
+    T.wrap(run, "real_means", "real forward (no grad)")
+    T.wrap(run, "match", "synthetic forward + backward")
     T.wrap(run.opt, "step", "image optimizer steps")
     T.wrap(run.dsa, "sample", "augmentation (DSA, PEA)")
-    orig_pe = cm.partition_expand
-    def pe(*a, **k):
-        with T.phase("augmentation (DSA, PEA)"): return orig_pe(*a, **k)
-    cm.partition_expand = pe
-    from idm.augment import DSATransform
-    orig_apply = DSATransform.apply
+    T.wrap(run, "expand", "augmentation (DSA, PEA)")
+    if run.queue is not None: T.wrap(run.queue, "train", "queue training")
+    orig_apply = DSATransform.apply            # applying a drawn transform (real and synthetic side)
     def apply(self, x):
         with T.phase("augmentation (DSA, PEA)"): return orig_apply(self, x)
     DSATransform.apply = apply
-    if run.queue is not None: T.wrap(run.queue, "train", "queue training")
     try:
         rows = []
         for it in range(args.iterations + 1):
@@ -146,7 +144,7 @@ def bench_condense(method, args, dataset):
                 run.flush()
             if it > 0: rows.append((dict(T.wall), dict(T.cpu)))
     finally:
-        cm.partition_expand = orig_pe; DSATransform.apply = orig_apply
+        DSATransform.apply = orig_apply
     best = min(rows, key=lambda r: sum(r[0].values()))
     net = run.queue[0].net if run.queue is not None else run.net
     return dict(method=method, wall=best[0], cpu=best[1], all_wall=[sum(r[0].values()) for r in rows],
