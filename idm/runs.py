@@ -22,7 +22,7 @@ from typing import Any, Mapping
 import torch
 
 import idm
-from .io import read_json, write_json
+from .io import read_json
 
 # %% auto #0
 __all__ = ['IDENTITY_EXCLUDED', 'canonical_json', 'run_id', 'Run', 'grid', 'package_versions', 'git_revision', 'utc_now',
