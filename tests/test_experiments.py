@@ -3,6 +3,9 @@
 The compute notebooks run the `micro` profile on a small tensors file; the table, figure and report notebooks then
 rebuild their outputs from the results set `idm.reproduce.export_results` copies.
 """
+import inspect
+import subprocess
+import sys
 from pathlib import Path
 
 import papermill as pm
@@ -10,7 +13,8 @@ import pytest
 import torch
 
 from idm import reproduce as rp
-from idm.runner import save_tensor_data
+from idm import runner
+from idm.tasks import save_tensor_data
 
 NBS = Path(__file__).resolve().parents[1] / "nbs" / "experiments"
 
@@ -103,3 +107,38 @@ def test_reproduce_end_to_end_keeps_every_invocation(work, tmp_path):
     assert [i["started"] for i in log["invocations"]] == [first["started"], second["started"]]
     assert all(v.get("skipped", 0) == v["runs"] > 0 for v in second["experiments"].values()), second["experiments"]
     assert first["git"] == second["git"] and set(second["notebooks"]) == set(rp.OUTPUT_NOTEBOOKS)
+
+
+def _profiles():
+    try: from idm.profiles import PROFILES
+    except ImportError as e: pytest.skip(f"idm.profiles is missing ({e}): `python -m idm.runner reproduce` reads its profiles there")
+    return PROFILES
+
+
+def test_runner_reproduce_command_runs_a_profile(tmp_path, monkeypatch, capsys):
+    "`python -m idm.runner reproduce --profile cpu` hands the profile of `idm.profiles.PROFILES` to `idm.reproduce.reproduce`."
+    assert "cpu" in _profiles()
+    real, given = rp.reproduce, []
+    def recorder(profile, **kw):   # the cpu profile takes ~40 minutes: record the call instead of running it
+        given.append((profile, kw))
+        return {"profile": profile, "out": str(kw["figures"]), "wall_time_s": 0.0, "experiments": {"table1": {"runs": 2, "ok": 2}}}
+    monkeypatch.setattr(rp, "reproduce", recorder)
+    rc = runner.main(["reproduce", "--profile", "cpu", "--root", str(tmp_path / "runs"), "--figures", str(tmp_path / "figs"),
+                      "--experiments", "table1", "baselines", "--data-root", str(tmp_path / "data")])
+    assert rc == 0 and capsys.readouterr().out.startswith("profile cpu: 2 runs, 0 failed")
+    assert given == [("cpu", {"root": str(tmp_path / "runs"), "figures": str(tmp_path / "figs"), "executor": "inprocess",
+                              "data_root": str(tmp_path / "data"), "experiments": ("table1", "baselines")})]
+    assert set(given[0][1]) <= set(inspect.signature(real).parameters)   # what the command passes, reproduce takes
+
+
+def test_runner_command_line_errors_are_one_line():
+    "An unknown profile lists the known ones in one line (exit status 2); importing the runner loads no profiles."
+    known = _profiles()
+    out = subprocess.run([sys.executable, "-m", "idm.runner", "reproduce", "--profile", "no-such-profile"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and out.stdout == "" and "Traceback" not in out.stderr, out.stderr
+    assert out.stderr == f"error: unknown profile 'no-such-profile'; known: {', '.join(sorted(known))}\n"
+    out = subprocess.run([sys.executable, "-c", "import sys, idm.runner; "
+                          "print([m for m in ('idm.profiles', 'idm.reproduce') if m in sys.modules])"],
+                         capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
