@@ -28,7 +28,7 @@ from collections import defaultdict
 import torch
 import torch.nn.functional as F
 
-from idm.runner import allocator
+from idm.runs import allocator
 
 
 # ---------------------------------------------------------------------------------------------------- helpers

@@ -336,14 +336,15 @@ def results_frame(records: Sequence[Mapping[str, Any]], # one dict per result: d
         df = df.sort_values(["dataset", "ipc", "method", "arch", "eval_arch", "source"], kind="stable")
     return df.reset_index(drop=True)
 
-def format_pm(mean: float, # the mean
-              std: float, # the standard deviation (NaN: only the mean is printed)
+def format_pm(mean: float, # the mean (None/NaN: printed as "–")
+              std: float, # the standard deviation (None/NaN: only the mean is printed)
               digits: int = 1, # decimals
+              sep: str = "±", # between mean and std (the tables of `idm.report` use " ± ")
              ) -> str:
-    "`mean±std` as the paper prints it, e.g. `48.9±0.6`."
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)): return "–"
-    if std is None or (isinstance(std, float) and math.isnan(std)): return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f}±{std:.{digits}f}"
+    "`mean±std` as the paper prints it, e.g. `48.9±0.6`; the package's one ± formatter."
+    if mean is None or pd.isna(mean): return "–"
+    if std is None or pd.isna(std): return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f}{sep}{std:.{digits}f}"
 
 # %% ../nbs/08_viz.ipynb #b5cd3ecf
 def _as_samples(df: pd.DataFrame) -> pd.DataFrame:
@@ -412,11 +413,13 @@ def heatmap_table(df: pd.DataFrame, # a results table (see `results_frame`)
                   title: str | None = None, # figure title
                   row_label: str | None = None, # y-axis label (None: `row`)
                   col_label: str | None = None, # x-axis label (None: `col`)
+                  text: str | None = None, # column holding each cell's annotation (None: `value` ± `err`)
+                  fontsize: float = 9, # annotation font size
                  ) -> Figure:
-    "Annotated heatmap(s) of `value` (± `err`) over a `row` × `col` grid, one per `group` value."
+    "Annotated heatmap(s) of `value` (± `err`, or the `text` column) over a `row` × `col` grid, one per `group` value."
     if not len(df): raise ValueError("heatmap_table got an empty table")
     keys = [k for k in (group, row, col) if k is not None]
-    for k in keys + [value] + ([err] if err else []):
+    for k in keys + [value] + ([err] if err else []) + ([text] if text else []):
         if k not in df.columns: raise ValueError(f"no column {k!r} in the table (columns: {list(df.columns)})")
     dup = df.duplicated(keys, keep=False)
     if dup.any(): raise ValueError(f"several rows per cell ({', '.join(keys)}): e.g. {df[dup][keys].iloc[0].to_dict()}")
@@ -429,13 +432,16 @@ def heatmap_table(df: pd.DataFrame, # a results table (see `results_frame`)
     for k, (ax, gv) in enumerate(zip(axes, groups)):
         part = df if gv is None else df[df[group] == gv]
         grid = part.pivot(index=row, columns=col, values=value).reindex(index=rows, columns=cols)
-        if err:
+        if text:
+            text_grid = part.pivot(index=row, columns=col, values=text).reindex(index=rows, columns=cols)
+            cell_text = text_grid.fillna("").to_numpy()
+        elif err:
             e = part.pivot(index=row, columns=col, values=err).reindex(index=rows, columns=cols)
-            text = np.vectorize(lambda m, s: "" if pd.isna(m) else format_pm(float(m), float(s), digits))(grid, e)
+            cell_text = np.vectorize(lambda m, s: "" if pd.isna(m) else format_pm(float(m), float(s), digits))(grid, e)
         else:
-            text = np.vectorize(lambda m: "" if pd.isna(m) else f"{m:.{digits}f}")(grid)
-        sns.heatmap(grid.astype(float), annot=text, fmt="", cmap=cmap, vmin=vmin, vmax=vmax, ax=ax,
-                    cbar=k == len(groups) - 1, linewidths=0.5, annot_kws={"fontsize": 9}, yticklabels=k == 0)
+            cell_text = np.vectorize(lambda m: "" if pd.isna(m) else f"{m:.{digits}f}")(grid)
+        sns.heatmap(grid.astype(float), annot=cell_text, fmt="", cmap=cmap, vmin=vmin, vmax=vmax, ax=ax,
+                    cbar=k == len(groups) - 1, linewidths=0.5, annot_kws={"fontsize": fontsize}, yticklabels=k == 0)
         ax.set_xlabel(col_label or col); ax.set_ylabel((row_label or row) if k == 0 else "")
         if gv is not None: ax.set_title(str(gv))
     if title: fig.suptitle(title)

@@ -14,6 +14,8 @@ import torch
 
 from idm import reproduce as rp
 from idm import runner
+from idm.io import read_json
+from idm.profiles import PROFILES
 from idm.tasks import save_tensor_data
 
 NBS = Path(__file__).resolve().parents[1] / "nbs" / "experiments"
@@ -69,9 +71,17 @@ def test_compute_notebook(work, nb):
     _run(nb, work)
     idx = rp.read_index(work["root"], COMPUTE[nb])
     assert idx["profile"] == "micro"
-    if idx["available"]:
-        res = rp.load_results(work["root"], COMPUTE[nb])
-        assert (res.status == "ok").all() and res["mean"].notna().all()
+    res = rp.load_results(work["root"], COMPUTE[nb])  # every experiment is run: none may be skipped or missing
+    assert len(res) and (res.status == "ok").all() and res["mean"].notna().all()
+    sets = rp.load_results(work["root"], COMPUTE[nb], role="set")
+    assert len(sets) and (sets.status == "ok").all()
+    if COMPUTE[nb] == "pretrained_queue":  # supplement S3: every variant made its set and was evaluated
+        variants = list(PROFILES["micro"]["pretrained_queue"]["variants"])
+        assert sorted(res.variant) == sorted(variants) == sorted(sets.variant)
+        for r in sets.itertuples(): assert (Path(work["root"]) / r.kind / r.id / "synset.pt").exists(), r
+        pool_run = sets[sets.variant == "pool"].iloc[0]
+        used = read_json(Path(work["root"]) / pool_run.kind / pool_run.id / "params.json")["params"]
+        assert used["queue_pool"] == PROFILES["micro"]["pretrained_queue"]["variants"]["pool"]["queue_pool"]
 
 
 @pytest.mark.parametrize("nb", rp.OUTPUT_NOTEBOOKS)
@@ -84,11 +94,14 @@ def test_output_notebook(work, nb):
     expected = {"11_table1.ipynb": ["table1.md", "table1.csv", "table1.tex", "table1.png"],
                 "12_figures.ipynb": ["figure1.png", "figure2.png", "figure3.png"],
                 "13_baselines_table.ipynb": ["baselines.md", "baselines.csv", "baselines.tex"],
-                "14_pretrained_queue_table.ipynb": ["pretrained_queue.md"], "20_report.ipynb": ["REPORT.md", "SUMMARY.md"]}[nb]
+                "14_pretrained_queue_table.ipynb": ["pretrained_queue.md", "pretrained_queue.csv", "pretrained_queue.tex",
+                                                    "pretrained_queue.png"],
+                "20_report.ipynb": ["REPORT.md", "SUMMARY.md"]}[nb]
     for f in expected: assert (out / f).exists(), f
     if nb == "20_report.ipynb":
         text = (out / "REPORT.md").read_text()
         assert "profile `micro`" in text and "S2 Table 1" in text and "S1 baselines" in text
+        assert "S3 pre-trained queue: all three" in text and "spec §" not in text
         summary = (out / "SUMMARY.md").read_text()
         assert "Profile `micro`" in summary and "IDM above DM in" in summary
         rows = {line.split("|")[1].strip(): line for line in summary.splitlines() if line.startswith("| ")}
@@ -103,7 +116,7 @@ def test_reproduce_end_to_end_keeps_every_invocation(work, tmp_path):
     second = rp.reproduce("micro", **kw)
     out = tmp_path / "figs" / "micro"
     assert (out / "REPORT.md").exists() and (out / "SUMMARY.md").exists() and (out / "table1.md").exists()
-    log = rp.read_json(out / "results" / "reproduce.json")
+    log = read_json(out / "results" / "reproduce.json")
     assert [i["started"] for i in log["invocations"]] == [first["started"], second["started"]]
     assert all(v.get("skipped", 0) == v["runs"] > 0 for v in second["experiments"].values()), second["experiments"]
     assert first["git"] == second["git"] and set(second["notebooks"]) == set(rp.OUTPUT_NOTEBOOKS)

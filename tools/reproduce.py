@@ -2,6 +2,7 @@
 
 cpu (default): real Fashion-MNIST on 2 CPU cores, outputs in figures/ (the committed set);
 paper: the paper's datasets and settings on a GPU, outputs in figures/paper/; tiny: a minutes-long check.
+The profiles are data: idm.profiles.PROFILES.
 """
 import argparse
 import subprocess
@@ -14,13 +15,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main(argv=None):
     from idm import reproduce as rp
+    from idm.profiles import EXPERIMENTS, PROFILES
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--profile", default="cpu", choices=sorted(rp.PROFILE_SETTINGS))
+    ap.add_argument("--profile", default="cpu", choices=sorted(PROFILES))
     ap.add_argument("--root", default="runs", help="root of the run folders (finished runs are skipped; default: runs)")
     ap.add_argument("--figures", default="figures", help="outputs; profiles other than cpu write into FIGURES/<profile>")
     ap.add_argument("--executor", default="inprocess", help="idm.runner executor (inprocess, processes, submitit-local, ...)")
     ap.add_argument("--data-root", default=None, help="where the datasets are looked for")
-    ap.add_argument("--experiments", nargs="*", default=list(rp.EXPERIMENTS), choices=list(rp.EXPERIMENTS))
+    ap.add_argument("--experiments", nargs="*", default=list(EXPERIMENTS), choices=list(EXPERIMENTS))
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     summary = rp.reproduce(args.profile, root=args.root, figures=args.figures, executor=args.executor,
