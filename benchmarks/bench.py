@@ -161,7 +161,7 @@ def _child_memory(args, method):
 
 
 def _child(args):
-    from idm.data import load_dataset
+    from idm.datasets import load_dataset
     data = load_dataset(args.dataset, storage=args.storage)
     bench_condense(args._child, args, data)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -256,7 +256,7 @@ def main():
     for k, v in peak.items(): print(f"| {k} | {v:.1f} |")
     print()
     if args.only == "peak": return
-    from idm.data import load_dataset
+    from idm.datasets import load_dataset
     data = load_dataset(args.dataset, storage=args.storage)
     if args.only in (None, "condense"):
         print(f"## Condensation, {args.dataset} ipc {args.ipc}, CIFAR-10 ipc-{args.ipc} preset (ConvNet-128, "

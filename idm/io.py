@@ -10,16 +10,17 @@ import glob
 import json
 import os
 import pickle
+import sys
 import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
 # %% auto #0
-__all__ = ['atomic_write', 'UnreadableFileError', 'write_json', 'read_json', 'save_torch', 'load_torch']
+__all__ = ['atomic_write', 'UnreadableFileError', 'write_json', 'read_json', 'save_torch', 'load_torch', 'run_main']
 
 # %% ../nbs/00a_io.ipynb #c3102f4a
 _STARTED = time.time()  # when this process imported idm.io: temporary files older than this are leftovers
@@ -111,3 +112,11 @@ def load_torch(path: str | Path,  # a file written by `save_torch`
     except (pickle.UnpicklingError, EOFError, RuntimeError, OSError, zipfile.BadZipFile, AttributeError,
             ValueError, KeyError) as e:
         raise _unreadable(path, what, e) from None
+
+# %% ../nbs/00a_io.ipynb #edd51b4a
+def run_main(name: str,  # the calling module's `__name__`
+             main: Callable[[], int],  # the program: returns the exit status
+            ) -> None:
+    "Exit with `main()`'s status when the module runs as a script (`python -m ...`), not when IPython runs the code."
+    ip = sys.modules.get("IPython")
+    if name == "__main__" and not (ip is not None and ip.get_ipython() is not None): raise SystemExit(main())

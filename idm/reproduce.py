@@ -114,7 +114,8 @@ _BUILDERS = {"table1": _table1_entries, "figures": _figures_entries, "baselines"
 
 # %% ../nbs/09c_reproduce.ipynb #80369ab6
 def _dataset_found(name: str, data_root: str | None) -> bool:
-    from idm.data import DataNotFoundError, find_dataset
+    from idm.data import DataNotFoundError
+    from idm.datasets import find_dataset
     try: find_dataset(name, data_root, False)
     except DataNotFoundError: return False
     return True

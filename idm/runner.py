@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Mapping
 import torch
 from tqdm.auto import tqdm
 
-from .io import atomic_write, read_json, write_json
+from .io import run_main, atomic_write, read_json, write_json
 from .runs import Run, canonical_json, environment_info, grid, is_finished, utc_now
 from .tasks import SET_FILES, UnknownTaskError, get_task, source_ref
 
@@ -439,9 +439,4 @@ def main(argv: list[str] | None = None,  # command-line arguments (None: sys.arg
         return 2
 
 # %% ../nbs/07b_runner.ipynb #62f2ce58
-def _in_ipython() -> bool:
-    ip = sys.modules.get("IPython")
-    return ip is not None and ip.get_ipython() is not None
-
-if __name__ == "__main__" and not _in_ipython() and "get_ipython" not in globals():
-    raise SystemExit(main())
+run_main(__name__, main)

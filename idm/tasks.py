@@ -15,7 +15,8 @@ import torch
 
 from .baselines import select_forgetting, select_herding, select_random
 from .condense import condense
-from .data import ImageData, from_tensors, load_dataset
+from .data import ImageData, from_tensors
+from .datasets import load_dataset
 from .evaluate import evaluate_runs
 from .io import load_torch, read_json, save_torch
 from .runs import Run

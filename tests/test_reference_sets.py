@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from idm.condense import condense
-from idm.data import load_dataset
+from idm.datasets import load_dataset
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reference_sets"
 CAPABILITY = torch.backends.cpu.get_cpu_capability()
