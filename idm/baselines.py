@@ -5,14 +5,11 @@
 # %% ../nbs/06_baselines.ipynb #6a238c4c
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import pickle
-import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -25,8 +22,8 @@ from .augment import DSA, DCAugment
 from .data import ImageData, Split
 from .evaluate import evaluate_runs
 from .networks import get_network
-from .io import atomic_write, save_torch
-from .sets import SynSet, load_set
+from .io import save_torch
+from .sets import SynSet
 
 # %% auto #0
 __all__ = ['BASELINE_PROTOCOLS', 'select_random', 'train_classifier', 'embed_split', 'proxy_key', 'Proxy', 'get_proxy',

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .data import (CLASS_NAMES, DATASETS, IMAGENET_MEAN, IMAGENET_STD, CorruptDataError, DataError,
-                      DataNotFoundError, ImageData, Split, canonical_name, normalize_images)
+from .data import (CLASS_NAMES, DATASETS, CorruptDataError, DataError, DataNotFoundError, ImageData, Split,
+                      canonical_name, normalize_images)
 from .io import run_main
 
 # %% auto #0

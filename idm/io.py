@@ -20,7 +20,7 @@ from typing import Any, Callable
 import torch
 
 # %% auto #0
-__all__ = ['atomic_write', 'UnreadableFileError', 'write_json', 'read_json', 'save_torch', 'load_torch', 'run_main']
+__all__ = ['atomic_write', 'UnreadableFileError', 'write_json', 'read_json', 'save_torch', 'load_torch', 'run_main', 'repo_path']
 
 # %% ../nbs/00a_io.ipynb #c3102f4a
 _STARTED = time.time()  # when this process imported idm.io: temporary files older than this are leftovers
@@ -120,3 +120,16 @@ def run_main(name: str,  # the calling module's `__name__`
     "Exit with `main()`'s status when the module runs as a script (`python -m ...`), not when IPython runs the code."
     ip = sys.modules.get("IPython")
     if name == "__main__" and not (ip is not None and ip.get_ipython() is not None): raise SystemExit(main())
+
+# %% ../nbs/00a_io.ipynb #0aab50bc
+def repo_path(path: str | Path = "", # a path relative to the repository root, or an absolute path
+             ) -> Path:
+    "`path` in the repository that holds the `idm` package (absolute paths unchanged), whatever the working directory."
+    p = Path(path)
+    if p.is_absolute(): return p
+    import idm
+    root = Path(idm.__file__).resolve().parent.parent
+    if not (root / "settings.ini").exists():
+        raise FileNotFoundError(f"idm is not imported from a checkout of its repository ({root}): give {path!r} as "
+                                "an absolute path")
+    return root / p

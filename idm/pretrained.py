@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -20,7 +18,7 @@ from tqdm.auto import tqdm
 from .data import ImageData
 from .networks import get_network
 from .queue import FreshFactory, ModelQueue, QueueEntry
-from .io import atomic_write, save_torch
+from .io import save_torch
 
 # %% auto #0
 __all__ = ['pool_key', 'ModelPool', 'build_pool', 'AugmentedFactory']

@@ -15,7 +15,7 @@ from .io import read_json
 from .paper import paper_number
 from .profiles import EXPERIMENTS
 from .reproduce import load_results, read_index
-from .viz import format_pm, heatmap_table, plot_results
+from .plots import format_pm, heatmap_table, plot_results
 
 _pm = partial(format_pm, sep=" ± ")  # the tables print "48.9 ± 0.6"
 
@@ -169,7 +169,7 @@ def queue_caption(results: pd.DataFrame,  # `load_results(root, "pretrained_queu
 
 def queue_plot(results: pd.DataFrame,  # `load_results(root, "pretrained_queue")`
               ):
-    "The variants' accuracies as bars (`idm.viz.plot_results`)."
+    "The variants' accuracies as bars (`idm.plots.plot_results`)."
     return plot_results(results.assign(method=results.variant).dropna(subset=["mean"]), x="ipc", hue="method",
                         title=f"Pre-trained queue (profile {results.profile.iloc[0]})")
 
