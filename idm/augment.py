@@ -265,9 +265,10 @@ def mosaic_init(data: "ImageData",  # provides num_classes, check_ipc and sample
     labels = torch.arange(data.num_classes, device=images.device).repeat_interleave(ipc)
     return images, labels
 
-# %% ../nbs/02_augment.ipynb #a526fe9b
+# %% ../nbs/02_augment.ipynb #d1f23b55
 DC_OPS = ("crop", "scale", "rotate", "noise")  # the op names DCAugment knows
 
+# %% ../nbs/02_augment.ipynb #7a5c6607
 class DCAugment:
     "DC's non-differentiable augmentation: one op per image, chosen uniformly from the strategy's ops."
     def __init__(self,
@@ -284,58 +285,60 @@ class DCAugment:
         return (f"DCAugment({self.strategy!r}, crop={self.crop}, scale={self.scale}, rotate={self.rotate}, "
                 f"noise={self.noise})")
 
-    @torch.no_grad()
-    def __call__(self,
-                 x: Tensor,  # N x C x H x W batch (not modified)
-                 generator: torch.Generator,  # source of all randomness (put it on x's device)
-                ) -> Tensor:
-        "Augment every image of x with one op of the strategy; returns a new tensor."
-        if not self.ops:
-            return x
-        n, C, H, W = x.shape
-        dev, kw = generator.device, dict(generator=generator, device=generator.device)
-        choice = torch.randint(len(self.ops), (n,), **kw).tolist()
-        draws = {}
-        if "crop" in self.ops:
-            draws["crop"] = torch.randint(0, 2 * self.crop, (n, 2), **kw).tolist()
-        if "scale" in self.ops:
-            draws["scale"] = (torch.rand((n, 2), **kw) * (2 * self.scale) + (1 - self.scale)).tolist()
-        if "rotate" in self.ops:
-            draws["rotate"] = torch.randint(-self.rotate, self.rotate, (n,), **kw).tolist()
-        if "noise" in self.ops:
-            draws["noise"] = torch.randn((n, C, H, W), **kw)
-        mean = x.mean(dim=(0, 2, 3))  # per-channel mean of the batch
-        out = x.detach().clone()
-        picked = {op: [i for i in range(n) if self.ops[choice[i]] == op] for op in self.ops}
-        if picked.get("crop"):
-            idx = picked["crop"]
-            p = self.crop
-            canvas = mean.view(1, C, 1, 1).expand(len(idx), C, H + 2 * p, W + 2 * p).clone()
-            canvas[:, :, p:p + H, p:p + W] = x[idx]
-            for k, i in enumerate(idx):
-                r, c = draws["crop"][i]
-                out[i] = canvas[k, :, r:r + H, c:c + W]
-        for i in picked.get("scale", []):
-            h, w = int(draws["scale"][i][0] * H), int(draws["scale"][i][1] * W)
-            tmp = F.interpolate(x[i:i + 1], size=(h, w), mode="nearest")[0]
-            side = max(h, w, H, W)
-            canvas = x.new_zeros(C, side, side)
-            r, c = (side - h) // 2, (side - w) // 2
-            canvas[:, r:r + h, c:c + w] = tmp
-            r, c = (side - H) // 2, (side - W) // 2
-            out[i] = canvas[:, r:r + H, c:c + W]
-        if picked.get("rotate"):
-            idx = picked["rotate"]
-            fill = float(mean.mean())
-            arr = x[idx].float().cpu().numpy()
-            rot = []
-            for k, i in enumerate(idx):
-                im = _nd_rotate(arr[k], angle=draws["rotate"][i], axes=(-2, -1), reshape=True, order=3,
-                                mode="constant", cval=fill)
-                r, c = (im.shape[-2] - H) // 2, (im.shape[-1] - W) // 2
-                rot.append(im[:, r:r + H, c:c + W])
-            out[idx] = torch.from_numpy(np.stack(rot)).to(device=x.device, dtype=x.dtype)
-        if picked.get("noise"):
-            idx = picked["noise"]
-            out[idx] = x[idx] + self.noise * draws["noise"][idx].to(device=x.device, dtype=x.dtype)
-        return out
+# %% ../nbs/02_augment.ipynb #577be711
+def _dcaugment_call(self: DCAugment,
+             x: Tensor,  # N x C x H x W batch (not modified)
+             generator: torch.Generator,  # source of all randomness (put it on x's device)
+            ) -> Tensor:
+    "Augment every image of x with one op of the strategy; returns a new tensor."
+    if not self.ops:
+        return x
+    n, C, H, W = x.shape
+    dev, kw = generator.device, dict(generator=generator, device=generator.device)
+    choice = torch.randint(len(self.ops), (n,), **kw).tolist()
+    draws = {}
+    if "crop" in self.ops:
+        draws["crop"] = torch.randint(0, 2 * self.crop, (n, 2), **kw).tolist()
+    if "scale" in self.ops:
+        draws["scale"] = (torch.rand((n, 2), **kw) * (2 * self.scale) + (1 - self.scale)).tolist()
+    if "rotate" in self.ops:
+        draws["rotate"] = torch.randint(-self.rotate, self.rotate, (n,), **kw).tolist()
+    if "noise" in self.ops:
+        draws["noise"] = torch.randn((n, C, H, W), **kw)
+    mean = x.mean(dim=(0, 2, 3))  # per-channel mean of the batch
+    out = x.detach().clone()
+    picked = {op: [i for i in range(n) if self.ops[choice[i]] == op] for op in self.ops}
+    if picked.get("crop"):
+        idx = picked["crop"]
+        p = self.crop
+        canvas = mean.view(1, C, 1, 1).expand(len(idx), C, H + 2 * p, W + 2 * p).clone()
+        canvas[:, :, p:p + H, p:p + W] = x[idx]
+        for k, i in enumerate(idx):
+            r, c = draws["crop"][i]
+            out[i] = canvas[k, :, r:r + H, c:c + W]
+    for i in picked.get("scale", []):
+        h, w = int(draws["scale"][i][0] * H), int(draws["scale"][i][1] * W)
+        tmp = F.interpolate(x[i:i + 1], size=(h, w), mode="nearest")[0]
+        side = max(h, w, H, W)
+        canvas = x.new_zeros(C, side, side)
+        r, c = (side - h) // 2, (side - w) // 2
+        canvas[:, r:r + h, c:c + w] = tmp
+        r, c = (side - H) // 2, (side - W) // 2
+        out[i] = canvas[:, r:r + H, c:c + W]
+    if picked.get("rotate"):
+        idx = picked["rotate"]
+        fill = float(mean.mean())
+        arr = x[idx].float().cpu().numpy()
+        rot = []
+        for k, i in enumerate(idx):
+            im = _nd_rotate(arr[k], angle=draws["rotate"][i], axes=(-2, -1), reshape=True, order=3,
+                            mode="constant", cval=fill)
+            r, c = (im.shape[-2] - H) // 2, (im.shape[-1] - W) // 2
+            rot.append(im[:, r:r + H, c:c + W])
+        out[idx] = torch.from_numpy(np.stack(rot)).to(device=x.device, dtype=x.dtype)
+    if picked.get("noise"):
+        idx = picked["noise"]
+        out[idx] = x[idx] + self.noise * draws["noise"][idx].to(device=x.device, dtype=x.dtype)
+    return out
+
+DCAugment.__call__ = torch.no_grad()(_dcaugment_call)

@@ -66,7 +66,7 @@ def select_random(data: ImageData,  # dataset; images are taken from `data.train
         chosen.append(idx_c[torch.randperm(len(idx_c), generator=g)[:ipc]])
     return _coreset(data, chosen, "random", dict(ipc=ipc, seed=seed, dataset=data.name))
 
-# %% ../nbs/06_baselines.ipynb #de79f7a8
+# %% ../nbs/06_baselines.ipynb #b4da4865
 _AUGMENTS = ("none", "dsa", "dc")
 
 
@@ -80,7 +80,7 @@ def _train_augment(augment: str | None):
         return DCAugment()
     raise ValueError(f"augment must be one of {_AUGMENTS}, got {augment!r}")
 
-
+# %% ../nbs/06_baselines.ipynb #fb9f1c66
 def train_classifier(data: ImageData,  # dataset; trains on all of `data.train`
                      arch: str = "ConvNet",  # architecture name for `idm.networks.get_network`
                      epochs: int = 5,  # passes over the training set
@@ -151,7 +151,7 @@ def embed_split(net: nn.Module,  # network with an `embed` method
     net.train(was_training)
     return torch.cat(feats)
 
-# %% ../nbs/06_baselines.ipynb #9dc59c5c
+# %% ../nbs/06_baselines.ipynb #bf02db64
 def proxy_key(data: ImageData,  # the dataset the proxy is trained on
               params: dict,  # training settings (JSON-serialisable)
               ) -> str:
@@ -197,7 +197,7 @@ def _load_proxy_entry(path: Path, key: str) -> dict | None:
         warnings.warn(f"ignoring unreadable proxy cache {path.name} ({e}); training again")
         return None
 
-
+# %% ../nbs/06_baselines.ipynb #848f7d9b
 def get_proxy(data: ImageData,  # dataset; the proxy trains on all of `data.train`
               arch: str = "ConvNet",  # architecture of the proxy
               epochs: int = 5,  # training epochs

@@ -24,7 +24,7 @@ from .data import ImageData
 from .networks import get_network, reinit_
 from .pretrained import AugmentedFactory, ModelPool, build_pool
 from .queue import AccuracyMeter, FreshFactory, ModelQueue
-from .io import save_torch
+from .io import load_torch, save_torch
 from .presets import is_pool, resolve_params
 from .sets import SynSet
 
@@ -358,7 +358,7 @@ def _check_checkpoint(st: dict, params: dict, path: Path) -> None:
 
 def _load(self: Condenser, path: Path) -> int:
     "Restore a checkpoint of the same run; returns the next iteration to run."
-    st = torch.load(path, map_location=self.device, weights_only=True)
+    st = load_torch(path, "a condensation checkpoint", self.device)
     _check_checkpoint(st, self.p, path)
     with torch.no_grad(): self.images.copy_(st["images"])
     self.opt.load_state_dict(st["optimizer"])

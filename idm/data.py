@@ -75,7 +75,7 @@ def canonical_name(name: str, # a dataset name or alias, any case
     hint = f" Did you mean {_ALIASES[close[0]]!r}?" if close else ""
     raise UnknownDatasetError(f"Unknown dataset {name!r}. Valid names: {', '.join(DATASETS)}.{hint}")
 
-# %% ../nbs/00_data.ipynb #be0f0f9b
+# %% ../nbs/00_data.ipynb #37a371e6
 def _stats(values, c: int, what: str) -> tuple[float, ...]:
     t = tuple(float(v) for v in (values if isinstance(values, (tuple, list)) else [values]))
     if len(t) == 1 and c > 1: t = t * c
@@ -92,6 +92,7 @@ def normalize_images(x: Tensor,  # images: uint8 0–255 or float 0–1
     s = torch.tensor(std, dtype=x.dtype, device=x.device).view(-1, 1, 1)
     return x.sub_(m).div_(s)
 
+# %% ../nbs/00_data.ipynb #c4f6aeac
 class Split:
     "One split of a dataset: N×C×H×W images and int64 labels on one device."
     def __init__(self,
@@ -142,7 +143,7 @@ class Split:
         if device == self.device: return self
         return Split(self._x.to(device), self.labels.to(device), self.mean, self.std)
 
-# %% ../nbs/00_data.ipynb #920f66ab
+# %% ../nbs/00_data.ipynb #2be080ba
 def _check_generator(generator: torch.Generator, device: torch.device):
     if not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
@@ -150,6 +151,7 @@ def _check_generator(generator: torch.Generator, device: torch.device):
         raise ValueError(f"the generator is on {generator.device} but the data is on {device}: "
                          f"use torch.Generator(device={str(device)!r}).manual_seed(seed)")
 
+# %% ../nbs/00_data.ipynb #be6e4278
 @dataclass(eq=False)
 class ImageData:
     "A dataset in memory: normalised train/test splits plus the metadata condensation and evaluation need."
@@ -188,40 +190,46 @@ class ImageData:
             raise ValueError(f"{ipc} images per class requested but class {c} ({self.class_names[c]!r}) of "
                              f"{self.name} has only {sizes[c]} training images")
 
-    def sample_class(self, c: int, # class index
-                     n: int, # number of images (n ≥ class size → the whole class, permuted)
-                     generator: torch.Generator, # the source of randomness, on `self.device`
-                    ) -> Tensor:
-        "`n` random normalised train images of class `c`, without replacement within the draw."
-        if not 0 <= c < self.num_classes: raise IndexError(f"class {c} out of range 0..{self.num_classes - 1}")
-        if n < 0: raise ValueError(f"n must be >= 0, got {n}")
-        idx = self.train.class_indices(c)
-        _check_generator(generator, idx.device)
-        perm = torch.randperm(len(idx), generator=generator, device=idx.device)[:n]
-        return self.train.get(idx[perm])
+# %% ../nbs/00_data.ipynb #03d6e2ea
+def _imagedata_sample_class(self: ImageData, c: int, # class index
+                 n: int, # number of images (n ≥ class size → the whole class, permuted)
+                 generator: torch.Generator, # the source of randomness, on `self.device`
+                ) -> Tensor:
+    "`n` random normalised train images of class `c`, without replacement within the draw."
+    if not 0 <= c < self.num_classes: raise IndexError(f"class {c} out of range 0..{self.num_classes - 1}")
+    if n < 0: raise ValueError(f"n must be >= 0, got {n}")
+    idx = self.train.class_indices(c)
+    _check_generator(generator, idx.device)
+    perm = torch.randperm(len(idx), generator=generator, device=idx.device)[:n]
+    return self.train.get(idx[perm])
 
-    def sample_train(self, n: int, # number of images (n ≥ train size → all of them, permuted)
-                     generator: torch.Generator, # the source of randomness, on `self.device`
-                    ) -> tuple[Tensor, Tensor]:
-        "`n` random normalised train images of all classes, without replacement within the draw, and their labels."
-        if n < 0: raise ValueError(f"n must be >= 0, got {n}")
-        _check_generator(generator, self.device)
-        idx = torch.randperm(len(self.train), generator=generator, device=self.device)[:n]
-        return self.train.get(idx), self.train.labels[idx]
+def _imagedata_sample_train(self: ImageData, n: int, # number of images (n ≥ train size → all of them, permuted)
+                 generator: torch.Generator, # the source of randomness, on `self.device`
+                ) -> tuple[Tensor, Tensor]:
+    "`n` random normalised train images of all classes, without replacement within the draw, and their labels."
+    if n < 0: raise ValueError(f"n must be >= 0, got {n}")
+    _check_generator(generator, self.device)
+    idx = torch.randperm(len(self.train), generator=generator, device=self.device)[:n]
+    return self.train.get(idx), self.train.labels[idx]
 
-    def denormalize(self, x: Tensor # normalised images, N×C×H×W or C×H×W
-                   ) -> Tensor:
-        "`x*std + mean` per channel, clipped to [0, 1]: back to displayable images."
-        m = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(-1, 1, 1)
-        s = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(-1, 1, 1)
-        return (x * s + m).clamp(0, 1)
+def _imagedata_denormalize(self: ImageData, x: Tensor # normalised images, N×C×H×W or C×H×W
+               ) -> Tensor:
+    "`x*std + mean` per channel, clipped to [0, 1]: back to displayable images."
+    m = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(-1, 1, 1)
+    s = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(-1, 1, 1)
+    return (x * s + m).clamp(0, 1)
 
-    def to(self, device) -> "ImageData":
-        "A copy with both splits on `device` (self if already there)."
-        device = torch.device(device)
-        if device == self.device and device == self.test.device: return self
-        return ImageData(self.name, self.train.to(device), self.test.to(device), self.num_classes, self.channel,
-                         self.im_size, self.mean, self.std, list(self.class_names), self.source)
+def _imagedata_to(self: ImageData, device) -> "ImageData":
+    "A copy with both splits on `device` (self if already there)."
+    device = torch.device(device)
+    if device == self.device and device == self.test.device: return self
+    return ImageData(self.name, self.train.to(device), self.test.to(device), self.num_classes, self.channel,
+                     self.im_size, self.mean, self.std, list(self.class_names), self.source)
+
+ImageData.sample_class = _imagedata_sample_class
+ImageData.sample_train = _imagedata_sample_train
+ImageData.denormalize = _imagedata_denormalize
+ImageData.to = _imagedata_to
 
 # %% ../nbs/00_data.ipynb #e99444c9
 def _as_nchw(x, what: str) -> Tensor:

@@ -25,7 +25,7 @@ from .io import run_main
 # %% auto #0
 __all__ = ['DEBIAN_FASHION_MNIST', 'find_dataset', 'read_idx', 'imagenet_subset_classes', 'load_dataset', 'main']
 
-# %% ../nbs/00b_datasets.ipynb #7dec7962
+# %% ../nbs/00b_datasets.ipynb #0efbcb96
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")  # Debian/Ubuntu package dataset-fashion-mnist
 
 _IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -71,6 +71,7 @@ def _missing(name: str, loc: Path) -> list[str]:
         return [f for f in ("wnids.txt", "train/", "val/val_annotations.txt") if not (loc / f.rstrip("/")).exists()]
     return [f for f in ("train/", "val/") if not (loc / f).is_dir()]
 
+# %% ../nbs/00b_datasets.ipynb #2b976fb4
 def _find(name: str, root) -> tuple[Path | None, list[str]]:
     "First complete location of `name`, and a description of every place looked at."
     places = [(loc, r) for r, explicit in _search_roots(root) for loc in _layouts(name, r, explicit)]
@@ -218,7 +219,7 @@ def _read_cifar(name: str, folder: Path):
     if len(names) != n_cls: raise CorruptDataError(f"{mp}: {len(names)} class names, expected {n_cls}")
     return read(train_files), read(["test_batch" if name == "CIFAR10" else "test"]), names
 
-# %% ../nbs/00b_datasets.ipynb #50ad6a40
+# %% ../nbs/00b_datasets.ipynb #0b019735
 def _load_images(paths: list[Path], size: tuple[int, int] | None, resize: int | None, progress: bool | None,
                  desc: str) -> Tensor:
     "uint8 N×3×H×W from image files: exact `size` (TinyImageNet) or Resize(resize)+CenterCrop(resize) (ImageNet)."
@@ -261,6 +262,7 @@ def _read_tiny_pt(path: Path):
     if n > len(names): raise CorruptDataError(f"{path}: label {n - 1} but {len(names)} classes")
     return tr, te, names
 
+# %% ../nbs/00b_datasets.ipynb #515938ed
 def _read_tiny_folder(folder: Path, progress=None, cache: bool = False):
     wnids = sorted(w for w in (folder / "wnids.txt").read_text().split() if w)
     index = {w: i for i, w in enumerate(wnids)}

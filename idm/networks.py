@@ -94,7 +94,7 @@ class ConvNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.embed(x))
 
-# %% ../nbs/01_networks.ipynb #228491a6
+# %% ../nbs/01_networks.ipynb #8abd2e2b
 class _FeatureNet(nn.Module):
     "A `features` stack, flattened, then `classifier`."
     def embed(self, x: torch.Tensor) -> torch.Tensor:
@@ -139,6 +139,7 @@ class AlexNet(_FeatureNet):
 
 _VGG11_PLAN = (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")
 
+# %% ../nbs/01_networks.ipynb #2957ce0b
 class VGG11(_FeatureNet):
     "DC's VGG11 with 'instancenorm' (default) or 'batchnorm' (VGG11BN)."
     def __init__(self,
@@ -185,6 +186,7 @@ class LeNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.embed(x))
 
+# %% ../nbs/01_networks.ipynb #0194be42
 class MLP(nn.Module):
     "Two hidden ReLU layers of 128 units on the flattened image."
     def __init__(self,
@@ -204,7 +206,7 @@ class MLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.embed(x))
 
-# %% ../nbs/01_networks.ipynb #d726049c
+# %% ../nbs/01_networks.ipynb #5cfce30b
 class BasicBlock(nn.Module):
     "ResNet basic block; `avg_downsample` downsamples with a 2×2 average pool instead of a strided conv."
     def __init__(self,
@@ -240,6 +242,7 @@ class BasicBlock(nn.Module):
         out = self.bn2(self.conv2(out))
         return F.relu(out + self.shortcut(x))
 
+# %% ../nbs/01_networks.ipynb #e240e2af
 class ResNet18(nn.Module):
     "DC's ResNet18 ('instancenorm' or 'batchnorm'); `avg_downsample=True` gives ResNet18BN_AP's layout."
     def __init__(self,
@@ -277,7 +280,7 @@ class ResNet18(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.embed(x))
 
-# %% ../nbs/01_networks.ipynb #fd0b5960
+# %% ../nbs/01_networks.ipynb #5c78d0e3
 _CONVNET_DEFAULTS = dict(width=128, depth=3, act="relu", norm="instancenorm", pooling="avgpooling")
 _CONVNETS = {
     "ConvNet": {}, "ConvNet_6": dict(depth=6),
@@ -329,6 +332,7 @@ def _build(config):
                         f"accepts {', '.join(_CONVNET_DEFAULTS)}")
     return _OTHERS[name](*args, config["im_size"])
 
+# %% ../nbs/01_networks.ipynb #96ece9b5
 def _seeded_build(config, seed):
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {seed!r}")

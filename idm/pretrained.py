@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from .data import ImageData
 from .networks import get_network
 from .queue import FreshFactory, ModelQueue, QueueEntry
-from .io import save_torch
+from .io import load_torch, save_torch
 
 # %% auto #0
 __all__ = ['pool_key', 'ModelPool', 'build_pool', 'AugmentedFactory']
@@ -102,26 +102,29 @@ class ModelPool:
                           device=device, **self.net_kwargs)
         return self.load_into(i, net)
 
-    def save(self, path: str | Path,  # file to write
-            ) -> Path:
-        "Write the whole pool to one file (atomically)."
-        return save_torch(dict(format="idm.model-pool/1", arch=self.arch, channel=self.channel,
-                                 num_classes=self.num_classes, im_size=list(self.im_size), net_kwargs=self.net_kwargs,
-                                 states=self.states, seeds=self.seeds, accuracy=self.accuracy, settings=self.settings,
-                                 key=self.key, dataset=self.dataset), Path(path))
+# %% ../nbs/03a_pretrained.ipynb #5db8cb01
+def _modelpool_save(self: ModelPool, path: str | Path,  # file to write
+        ) -> Path:
+    "Write the whole pool to one file (atomically)."
+    return save_torch(dict(format="idm.model-pool/1", arch=self.arch, channel=self.channel,
+                             num_classes=self.num_classes, im_size=list(self.im_size), net_kwargs=self.net_kwargs,
+                             states=self.states, seeds=self.seeds, accuracy=self.accuracy, settings=self.settings,
+                             key=self.key, dataset=self.dataset), Path(path))
 
-    @classmethod
-    def load(cls, path: str | Path,  # a file written by `ModelPool.save`
-             map_location="cpu",  # where to put the tensors
-            ) -> "ModelPool":
-        "Read a pool written by `save`."
-        d = torch.load(Path(path), map_location=map_location, weights_only=True)
-        if not isinstance(d, dict) or d.get("format") != "idm.model-pool/1":
-            raise ValueError(f"{path} is not a saved ModelPool")
-        return cls(d["arch"], d["channel"], d["num_classes"], tuple(d["im_size"]), dict(d["net_kwargs"]), d["states"],
-                   list(d["seeds"]), list(d["accuracy"]), dict(d["settings"]), d["key"], d["dataset"])
+def _modelpool_load(cls, path: str | Path,  # a file written by `ModelPool.save`
+         map_location="cpu",  # where to put the tensors
+        ) -> "ModelPool":
+    "Read a pool written by `save`."
+    d = load_torch(Path(path), "a saved model pool", map_location)
+    if not isinstance(d, dict) or d.get("format") != "idm.model-pool/1":
+        raise ValueError(f"{path} is not a saved ModelPool")
+    return cls(d["arch"], d["channel"], d["num_classes"], tuple(d["im_size"]), dict(d["net_kwargs"]), d["states"],
+               list(d["seeds"]), list(d["accuracy"]), dict(d["settings"]), d["key"], d["dataset"])
 
-# %% ../nbs/03a_pretrained.ipynb #0d098434
+ModelPool.save = _modelpool_save
+ModelPool.load = classmethod(_modelpool_load)
+
+# %% ../nbs/03a_pretrained.ipynb #4fd6c594
 def _load_member(path: Path, family: str, i: int) -> dict | None:
     "The cached member at `path` if present and readable, else None (warning when unreadable)."
     if not path.exists(): return None
@@ -142,7 +145,7 @@ def _train_member(data: ImageData, factory: FreshFactory, seed: int, iterations:
     return dict(seed=seed, accuracy=entry.meter.percent(),
                 state_dict={k: v.detach().cpu().clone() for k, v in entry.net.state_dict().items()})
 
-
+# %% ../nbs/03a_pretrained.ipynb #a45635a5
 def build_pool(data: ImageData,  # real data; members train on `data.train` (all classes)
                size: int,  # number of members
                iterations: int,  # SGD steps per member (t)
