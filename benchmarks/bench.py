@@ -99,7 +99,7 @@ def peak_gflops(device, quick):
 
 # ---------------------------------------------------------------------------------------------------- condensation
 def iteration_flops(params, data, net):
-    "FLOPs of one iteration (spec §8): real forwards, synthetic fwd + input-grad bwd, queue fwd + bwd."
+    "FLOPs of one iteration: real forwards, synthetic fwd + input-grad bwd, queue fwd + bwd."
     from idm.networks import count_flops
     fwd = count_flops(net, (data.channel, *data.im_size))
     C, ipc = data.num_classes, params["ipc"]
