@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from .presets import PRESETS
-from .io import read_json
+from .io import atomic_write, read_json, repo_path
 from .paper import paper_number
 from .profiles import EXPERIMENTS
 from .reproduce import load_results, read_index
@@ -351,6 +351,6 @@ def write_report(root: str | Path,  # a results set (or a run root)
     idx, res = results_of(root)
     found = claims(root, idx, res)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    (out / "SUMMARY.md").write_text(summary_text(idx, res), encoding="utf-8")
-    (out / "REPORT.md").write_text(report_text(found, provenance(root, idx)), encoding="utf-8")
+    with atomic_write(out / "SUMMARY.md") as f: f.write(summary_text(idx, res))
+    with atomic_write(out / "REPORT.md") as f: f.write(report_text(found, provenance(root, idx)))
     return found, summary_table(res)

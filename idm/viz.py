@@ -90,11 +90,11 @@ def to_pixels(images: Tensor, # N×C×H×W or C×H×W normalised images
 @dataclass
 class SetView:
     "What a picture needs of a set: its tensors (CPU), normalisation, class names and expansion."
-    images: Tensor
-    labels: Tensor
-    norm: _Norm
-    class_names: list[str] | None
-    expand: int
+    images: Tensor  # N×C×H×W images in the set's normalised space (CPU)
+    labels: Tensor  # N int64 labels
+    norm: _Norm  # the statistics that de-normalise them
+    class_names: list[str] | None  # one name per class (None: numbered)
+    expand: int  # partition-and-expansion parts per side (1: none)
 
 def set_view(s: Any, # a `SynSet`, or bare tensors (see `set_tensors`)
              norm: Any = None, # statistics for bare tensors (see `mean_std`); a set's own win
