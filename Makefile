@@ -43,9 +43,10 @@ bench: data
 readme: install
 	$(PY) tools/make_readme.py
 
-# export the library from the notebooks and clean the notebooks (run after every notebook edit)
+# clean the notebooks, then export the library from them (run after every notebook edit; cleaning renumbers cell ids,
+# which the exported modules quote)
 sync: install
-	$(VENV)/bin/nbdev_export && $(VENV)/bin/nbdev_clean
+	$(VENV)/bin/nbdev_clean && $(VENV)/bin/nbdev_export
 
 # the documentation site: the notebooks of nbs/, executed, rendered to _docs/ (Sphinx + myst-nb, offline;
 # executions cached in _proc/.jupyter_cache; `make docs DOCS_ARGS=--force` re-executes everything)
