@@ -220,6 +220,7 @@ def _has_batchnorm(net: nn.Module) -> bool:
 def _real_means(self: Condenser, net: nn.Module, transforms: list) -> Tensor:
     "Class means (C × features) of the embeddings of every class's augmented real batch (no grad)."
     p, data = self.p, self.data
+    if p.get("keep_low_loss_real"): return self.low_loss_means(net, transforms)
     by_class = net.training and _has_batchnorm(net)
     chunk = p["real_chunk"]
     means, pending, sizes = [], [], []
@@ -237,7 +238,19 @@ def _real_means(self: Condenser, net: nn.Module, transforms: list) -> Tensor:
         if pending: embed_pending()
     return torch.stack(means)
 
-Condenser.real_means = _real_means
+def _low_loss_means(self: Condenser, net: nn.Module, transforms: list) -> Tensor:
+    "The CIFAR-10 script's ipc-1 branch: per class, the mean embedding of the augmented real images of lowest CE."
+    p, means = self.p, []
+    with torch.no_grad():
+        for c, t in enumerate(transforms):
+            x = t.apply(self.data.sample_class(c, p["batch_real"], self.gens["real"]))
+            f = torch.cat([self.embed(net, x[i:i + p["real_chunk"]]) for i in range(0, len(x), p["real_chunk"])])
+            with self.autocast(): logits = net.classifier(f).float()
+            loss = F.cross_entropy(logits, torch.full((len(x),), c, device=x.device), reduction="none")
+            means.append(f[torch.topk(loss, p["keep_low_loss_real"], largest=False).indices].mean(0))
+    return torch.stack(means)
+
+Condenser.real_means, Condenser.low_loss_means = _real_means, _low_loss_means
 
 # %% ../nbs/04_condense.ipynb #24a2d833
 def _expand(self: Condenser, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
@@ -256,7 +269,9 @@ def _class_loss(self: Condenser, net: nn.Module, c: int, x: Tensor, transform, r
     loss = ((real_mean - f.mean(0)) ** 2).sum()
     if weight is not None:
         with self.autocast(): logits = net.classifier(f).float()
-        loss = loss + weight * F.cross_entropy(logits, y)
+        ce = F.cross_entropy(logits, y)
+        if self.p.get("keep_low_loss_real"): ce = ce * (logits.argmax(1) != y).float().mean()  # ipc-1 branch: only if wrong
+        loss = loss + weight * ce
     return loss
 
 Condenser.expand, Condenser.class_loss = _expand, _class_loss

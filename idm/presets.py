@@ -15,8 +15,8 @@ from .pretrained import ModelPool
 
 # %% auto #0
 __all__ = ['METHODS', 'PRESET_IPCS', 'PRESETS', 'OFFICIAL_NAMES', 'PEA_PARTS', 'SWITCHES', 'NET_KWARGS', 'PRECISIONS',
-           'presets_frame', 'UnknownPresetError', 'preset', 'from_official', 'switches_frame', 'UnknownOptionError',
-           'option_names', 'is_pool', 'resolve_params']
+           'LOW_LOSS_KEEP', 'presets_frame', 'UnknownPresetError', 'preset', 'from_official', 'switches_frame',
+           'UnknownOptionError', 'option_names', 'is_pool', 'low_loss_keep', 'resolve_params']
 
 # %% ../nbs/03b_presets.ipynb #4f5c05bb
 METHODS = ("idm", "dm")  # condensation methods `condense` knows
@@ -150,6 +150,12 @@ SWITCHES: dict[str, dict] = {
         doc="speed switch, not a deviation of the algorithm: 'fp32' computes as the official code; 'bf16' runs the "
             "networks' forward passes (matching and queue training) under bfloat16 autocast — results change slightly; "
             "it only pays on hardware with bf16 units (CUDA, CPUs with AVX512_BF16/AMX)"),
+    "keep_low_loss_real": dict(idm="auto",
+        doc="the CIFAR-10 script's ipc-1 branch, only with ipc 1 and no partition-and-expansion (expand=1): keep the "
+            "N real images of the class batch with the lowest cross-entropy under the matching model for the real mean, "
+            "and add the CE term only while the synthetic image is misclassified; 'auto' = official: N = 2560 on "
+            "CIFAR-10 (the script that has the branch; batch_real must then be >= 2560, officially 5000), off for the "
+            "other datasets (their script has no such branch); an int N, or None (off)"),
     "queue_class_subset": dict(idm=None,
         doc="our realisation of supplement S3, not in the official code: each pushed model is trained (queue Train) "
             "only on real images of this many random classes; None: all classes"),
@@ -248,6 +254,7 @@ def _check_queue_s3(opts: dict) -> None:
 def _check_values(opts: dict, defaults: dict, method: str) -> None:
     "Kinds (from `defaults`), ranges and closed sets of a run's options (our names)."
     for k, d in defaults.items():
+        if k == "keep_low_loss_real": continue   # "auto", None or an int (see `low_loss_keep`)
         ok, kind = _kind_ok(d, opts[k])
         _check(ok, f"{k} must be {kind}, got {opts[k]!r}")
     if opts["arch"] not in ARCHITECTURES:
@@ -265,8 +272,27 @@ def _check_values(opts: dict, defaults: dict, method: str) -> None:
                "train_net_num, outer_loop and net_num must be >= 1")
         _check(opts["meter_reset_interval"] >= 0, "meter_reset_interval must be >= 0 (0: never)")
         _check_queue_s3(opts)
+        k = opts["keep_low_loss_real"]
+        _check(k in ("auto", None) or (isinstance(k, int) and not isinstance(k, bool) and k >= 1),
+               f"keep_low_loss_real must be 'auto', None or an int >= 1, got {k!r}")
     else:
         _check(not opts["syn_ce"], "DM has no CE regulariser (syn_ce must be False)")
+
+# %% ../nbs/03b_presets.ipynb #de65f8d3
+LOW_LOSS_KEEP = 2560  # real images kept by the CIFAR-10 script's ipc-1 branch
+
+def low_loss_keep(opts: dict,  # options under our names (`keep_low_loss_real`, `expand`, `batch_real`)
+                  ipc: int,  # images per class
+                  preset_dataset: str,  # the dataset of the preset row (decides 'auto')
+                 ) -> int | None:
+    "How many lowest-loss real images the ipc-1 branch keeps (None: the branch does not run)."
+    k = opts["keep_low_loss_real"]
+    if k == "auto": k = LOW_LOSS_KEEP if preset_dataset == "CIFAR10" else None
+    if k is None or ipc != 1 or opts["expand"] != 1: return None
+    _check(k <= opts["batch_real"], f"keep_low_loss_real={k} (the CIFAR-10 script's ipc-1 branch) needs batch_real >= "
+           f"{k}, got {opts['batch_real']} (the official batch_real is 5000): raise batch_real, lower keep_low_loss_real "
+           "or set it to None")
+    return k
 
 # %% ../nbs/03b_presets.ipynb #c0cf84d8
 def resolve_params(dataset: str,  # name of the data (`ImageData.name`)
@@ -295,6 +321,7 @@ def resolve_params(dataset: str,  # name of the data (`ImageData.name`)
     if iterations is not None: opts["iterations"] = iterations
     if arch is not None: opts["arch"] = arch
     _check_values(opts, defaults, m)
+    if m == "idm": opts["keep_low_loss_real"] = low_loss_keep(opts, ipc, _canon_dataset(src[0]))
     net_kwargs = {k: overrides[k] for k in NET_KWARGS if k in overrides}
     params = dict(method=m, dataset=dataset, ipc=ipc, arch=opts.pop("arch"), seed=seed, **opts, net_kwargs=net_kwargs,
                   preset=dict(method=m, dataset=_canon_dataset(src[0]), ipc=src[1]), overrides=overrides)
