@@ -108,7 +108,8 @@ def preset(dataset: str,  # dataset name or alias (see `idm.data.DATASETS`)
     m, d = _canon_method(method), _canon_dataset(dataset)
     if (m, d, ipc) not in PRESETS:
         have = sorted(i for (mm, dd, i) in PRESETS if (mm, dd) == (m, d))
-        raise UnknownPresetError(f"no {m} preset for {d} with ipc={ipc!r}; existing ipc values: {have}")
+        raise UnknownPresetError(f"no {m} preset for {d} with ipc={ipc!r}; existing ipc values: {have} (for another ipc, "
+                                 f"borrow a row: condense(..., preset_from=({d!r}, {have[len(have) // 2]})))")
     return dict(PRESETS[(m, d, ipc)])
 
 # %% ../nbs/03b_presets.ipynb #c71e3a12
