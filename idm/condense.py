@@ -29,8 +29,8 @@ from .presets import is_pool, resolve_params
 from .sets import SynSet
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'step_images', 'ce_multiplier', 'Condenser', 'NonFiniteLossError', 'CheckpointMismatchError',
-           'condense']
+__all__ = ['CHECKPOINT_FORMAT', 'step_images', 'ce_multiplier', 'DivergedImagesError', 'image_bound', 'Condenser',
+           'NonFiniteLossError', 'CheckpointMismatchError', 'condense']
 
 # %% ../nbs/04_condense.ipynb #4ee15f2d
 def step_images(images: Tensor,  # the synthetic images (leaf tensor, requires grad), class-major
@@ -130,6 +130,20 @@ def _dm_network(data: ImageData, p: dict, device: torch.device) -> nn.Module:
     for q in net.parameters(): q.requires_grad_(False)
     return net
 
+# %% ../nbs/04_condense.ipynb #539c923f
+class DivergedImagesError(FloatingPointError):
+    "The synthetic images left a sane range (the `max_image_scale` guard); names the iteration and the magnitude."
+
+
+def image_bound(data: ImageData,  # the real data (its normalisation)
+                scale: float,  # the `max_image_scale` switch (0: no guard)
+               ) -> float | None:
+    "`scale` × the largest magnitude a pixel in [0, 1] has after the data's normalisation (and of a sample of the data)."
+    if not scale: return None
+    unit = max(max(abs(m) / s, abs(1 - m) / s) for m, s in zip(data.mean, data.std))
+    sample = float(data.train.get(torch.arange(min(len(data.train), 1024), device=data.device)).abs().max())
+    return scale * max(unit, sample)
+
 # %% ../nbs/04_condense.ipynb #755dda10
 _AUTOCAST = {"fp32": None, "bf16": torch.bfloat16}  # `precision` switch → autocast dtype (None: no autocast)
 
@@ -156,6 +170,7 @@ class Condenser:
         self.pending: list = []
         self.elapsed, self.t0 = 0.0, time.perf_counter()
         self.last_checkpoint: str | None = None
+        self.image_bound = image_bound(data, params["max_image_scale"])
 
     def iteration(self, it: int) -> None:
         "Run iteration `it` of the run's method (its losses stay on the device until `flush`)."
@@ -209,6 +224,14 @@ def _flush(self: Condenser) -> None:
         h["it"].append(it); h["loss"].append(float(li.sum(1).mean())); h["ce_weight"].append(float(wi.mean()))
         h["queue_size"].append(qs); h["time_s"].append(round(t, 4)); h["models"].append(models)
     self.pending.clear()
+    if self.image_bound is not None:
+        top = float(self.images.detach().abs().max())
+        if not top <= self.image_bound:
+            raise DivergedImagesError(
+                f"the synthetic images diverged: max |pixel| {top:.3g} after iteration {it} exceeds {self.image_bound:.3g} "
+                f"(max_image_scale={self.p['max_image_scale']} × the data's range); lower lr_img "
+                f"(now {self.p['lr_img']}), or set max_image_scale=0 to run on; "
+                + (f"last good checkpoint: {self.last_checkpoint}" if self.last_checkpoint else "no checkpoint was written"))
 
 Condenser.record, Condenser.flush = _record, _flush
 

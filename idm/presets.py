@@ -157,6 +157,10 @@ SWITCHES: dict[str, dict] = {
             "and add the CE term only while the synthetic image is misclassified; 'auto' = official: N = 2560 on "
             "CIFAR-10 (the script that has the branch; batch_real must then be >= 2560, officially 5000), off for the "
             "other datasets (their script has no such branch); an int N, or None (off)"),
+    "max_image_scale": dict(idm=100.0, dm=100.0,
+        doc="divergence guard, not in the official code: stop with `DivergedImagesError` once a synthetic pixel's "
+            "magnitude exceeds this many times the largest magnitude a real pixel has after normalisation (checked "
+            "whenever the losses are read); a run that stays below it is not changed in any way; 0: no guard"),
     "queue_class_subset": dict(idm=None,
         doc="our realisation of supplement S3, not in the official code: each pushed model is trained (queue Train) "
             "only on real images of this many random classes; None: all classes"),
@@ -265,6 +269,7 @@ def _check_values(opts: dict, defaults: dict, method: str) -> None:
     _check(opts["init"] in ("real", "noise"), f"init must be 'real' or 'noise', got {opts['init']!r}")
     _check(opts["image_step"] in ("per_class", "joint"), f"image_step must be 'per_class' or 'joint', got {opts['image_step']!r}")
     _check(opts["batch_real"] >= 1 and opts["real_chunk"] >= 1, "batch_real and real_chunk must be >= 1")
+    _check(opts["max_image_scale"] >= 0, f"max_image_scale must be >= 0 (0: no guard), got {opts['max_image_scale']!r}")
     _check(opts["precision"] in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, got {opts['precision']!r}")
     if method == "idm":
         _check(opts["embed_last"] >= 100, f"embed_last={opts['embed_last']!r}: only the whole feature extractor "
