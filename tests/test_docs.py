@@ -68,6 +68,26 @@ def test_every_export_has_an_example():
     assert not missing, f"exports never used in an example cell: {missing}"
 
 
+def test_output_notebooks_execute_against_the_committed_results(tmp_path):
+    "The docs build runs the table/figure/report notebooks on figures/results/, writing into its own scratch folder."
+    flags, exp = build_docs.settings().get("tst_flags", "").split(), ROOT / "nbs" / "experiments"
+    build_docs.process_notebook(exp / "11_table1.ipynb", tmp_path / "11.ipynb", flags, outputs=tmp_path / "out")
+    nb = nbformat.read(tmp_path / "11.ipynb", as_version=4)
+    assert "mystnb" not in nb.metadata, "an output notebook must be executed"
+    k = next(i for i, c in enumerate(nb.cells) if "injected-parameters" in c.metadata.get("tags", []))
+    assert "root: str" in nb.cells[k - 1].source, "the injected cell must follow the parameters cell"
+    assert "remove-cell" in nb.cells[k].metadata.tags
+    injected = {}
+    exec(nb.cells[k].source, injected)
+    assert Path(injected["root"]) == ROOT / "figures" / "results" and Path(injected["out"]) == tmp_path / "out"
+    assert build_docs.tree_hash(ROOT / "figures" / "results") in nb.cells[k].source   # the cache key follows the results
+    # a compute notebook (no `out`) is shown with its code only
+    build_docs.process_notebook(exp / "03_table1_runs.ipynb", tmp_path / "03.ipynb", flags, outputs=tmp_path / "o3")
+    nb = nbformat.read(tmp_path / "03.ipynb", as_version=4)
+    assert nb.metadata["mystnb"] == {"execution_mode": "off"}
+    assert not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+
+
 # ----------------------------------------------------------------------------------------------------- the site
 def _chromium() -> str | None:
     for name in ("chromium", "chromium-browser"):

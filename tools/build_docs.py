@@ -141,12 +141,13 @@ def api_entries(module_name: str, names: list[str], no_index: bool = True) -> st
 def process_notebook(src: Path, dst: Path, flags: list[str], execute_dir: Path | None = None,
                      outputs: Path | None = None) -> str | None:
     """Write the myst-nb version of notebook `src` to `dst`; return its module (`default_exp`) if it has one.
-    A papermill notebook is executed only if it is an output notebook and `outputs` (its scratch `out`) is given."""
+    A papermill notebook is executed only if it is an output notebook, `outputs` (its scratch `out`) is given and
+    the committed results exist."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell
     nb = nbformat.read(src, as_version=4)
     papermill = bool(parameter_names(nb))
-    execute = not papermill or (outputs is not None and is_output_notebook(nb))
+    execute = not papermill or (outputs is not None and is_output_notebook(nb) and RESULTS.is_dir())
     module_name, cells = None, []
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -175,7 +176,7 @@ def process_notebook(src: Path, dst: Path, flags: list[str], execute_dir: Path |
         new = new_code_cell(body, metadata={"tags": tags} if tags else {})
         cells.append(new)
         if api is not None: cells.append(api)
-        if is_parameters and papermill and execute:
+        if is_parameters and execute:
             cells.append(new_code_cell(injected_parameters(RESULTS, outputs),
                                        metadata={"tags": ["injected-parameters", "remove-cell"]}))
     nb.cells = cells
