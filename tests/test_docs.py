@@ -2,9 +2,10 @@
 
 The site tests build with `tools/build_docs.py` (what `make docs` runs) into a temporary folder, executing the
 notebooks afresh, then load pages in headless Chromium (Debian's package; installed with apt-get when missing and
-possible, else the browser test is skipped, saying why). By default only the landing page and `08_viz` are built
-(plus the API reference, which covers every module); IDM_DOCS_FULL=1 builds every notebook. Screenshots are saved in
-the test's temporary folder. They carry the `docs` marker: `pytest -m "not docs"` leaves them out.
+possible, else the browser test is skipped, saying why). By default only the landing page, `08_viz` and two
+experiment pages, Table 1 (`11_table1`) and Figures 1–5 (`12_figures`), executed against the committed results, are
+built (plus the API reference, which covers every module); IDM_DOCS_FULL=1 builds every notebook. Screenshots are
+saved in the test's temporary folder. They carry the `docs` marker: `pytest -m "not docs"` leaves them out.
 """
 import importlib
 import inspect
@@ -14,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import nbformat
@@ -66,6 +68,26 @@ def test_every_export_has_an_example():
     assert not missing, f"exports never used in an example cell: {missing}"
 
 
+def test_output_notebooks_execute_against_the_committed_results(tmp_path):
+    "The docs build runs the table/figure/report notebooks on figures/results/, writing into its own scratch folder."
+    flags, exp = build_docs.settings().get("tst_flags", "").split(), ROOT / "nbs" / "experiments"
+    build_docs.process_notebook(exp / "11_table1.ipynb", tmp_path / "11.ipynb", flags, outputs=tmp_path / "out")
+    nb = nbformat.read(tmp_path / "11.ipynb", as_version=4)
+    assert "mystnb" not in nb.metadata, "an output notebook must be executed"
+    k = next(i for i, c in enumerate(nb.cells) if "injected-parameters" in c.metadata.get("tags", []))
+    assert "root: str" in nb.cells[k - 1].source, "the injected cell must follow the parameters cell"
+    assert "remove-cell" in nb.cells[k].metadata.tags
+    injected = {}
+    exec(nb.cells[k].source, injected)
+    assert Path(injected["root"]) == ROOT / "figures" / "results" and Path(injected["out"]) == tmp_path / "out"
+    assert build_docs.tree_hash(ROOT / "figures" / "results") in nb.cells[k].source   # the cache key follows the results
+    # a compute notebook (no `out`) is shown with its code only
+    build_docs.process_notebook(exp / "03_table1_runs.ipynb", tmp_path / "03.ipynb", flags, outputs=tmp_path / "o3")
+    nb = nbformat.read(tmp_path / "03.ipynb", as_version=4)
+    assert nb.metadata["mystnb"] == {"execution_mode": "off"}
+    assert not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+
+
 # ----------------------------------------------------------------------------------------------------- the site
 def _chromium() -> str | None:
     for name in ("chromium", "chromium-browser"):
@@ -86,36 +108,50 @@ def chromium():
     return exe
 
 
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("docs")
-    only = None if os.environ.get("IDM_DOCS_FULL") else ["08_viz"]
+    only = None if os.environ.get("IDM_DOCS_FULL") else ["08_viz", "11_table1", "12_figures"]
+    committed = _tree(ROOT / "figures")
     build_docs.build(out=tmp / "html", work=tmp / "src", only=only, execute="force", quiet=True)
+    assert _tree(ROOT / "figures") == committed, "building the site changed the committed figures/"
     return tmp / "html"
 
 
-def _browse(chromium: str, page: Path, shot: Path, tmp: Path) -> str:
+def _browse(chromium: str, page: Path, shot: Path, tmp: Path, height: int = 2000) -> str:
     "Render `page` headless: save a screenshot to `shot` and return the DOM after scripts ran."
     common = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              f"--user-data-dir={tmp / 'chromium-profile'}", "--window-size=1280,2000"]
+              f"--user-data-dir={tmp / 'chromium-profile'}", f"--window-size=1280,{height}"]
     subprocess.run(common + [f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120, check=True)
     dom = subprocess.run(common + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=True)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom.stdout))   # the text (highlighting splits code into spans)
+    text = unescape(re.sub(r"<[^>]+>", " ", dom.stdout))   # the text (highlighting splits code into spans)
+    return re.sub(r"\s+", " ", text)
 
 
-def _not_blank(png: Path):
+def _not_blank(png: Path, height: int = 2000):
     import matplotlib.image as mpimg
     assert png.exists() and png.stat().st_size > 20_000, f"no screenshot at {png}"
     img = mpimg.imread(png)
-    assert img.shape[:2] == (2000, 1280) and img[..., :3].std() > 0.05, f"{png} looks blank"
+    assert img.shape[:2] == (height, 1280) and img[..., :3].std() > 0.05, f"{png} looks blank"
+
+
+def _images(page: Path) -> list[tuple[int, int]]:
+    "(width, height) in pixels of the images of the cell outputs of a built page."
+    from PIL import Image
+    html = page.read_text()
+    return [Image.open(page.parent / src).size for src in re.findall(r'<img[^>]+src="([^"]+_images/[^"]+)"', html)]
 
 
 @pytest.mark.docs
 def test_site_is_complete_and_offline(site):
     for page in ("index.html", "08_viz.html", "api.html", "genindex.html", "search.html"):
         assert (site / page).exists(), f"{page} missing from the site"
-    for page in site.glob("*.html"):
+    for page in site.rglob("*.html"):
         html = page.read_text()
         remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', html)
         assert not remote, f"{page.name} loads {remote}: the site must work offline"
@@ -143,4 +179,42 @@ def test_pages_render_in_chromium(site, chromium, tmp_path):
     html = (site / "08_viz.html").read_text()
     figures = re.findall(r'<img[^>]+src="(?:data:image/png;base64,|_images/)', html)
     assert len(figures) >= 4, f"the 08_viz page shows {len(figures)} figures: were the notebook's outputs executed?"
+    print(f"screenshots in {tmp_path}")
+
+
+def _table1_cell(method: str, condensed_on: str = "ConvNet", trained_on: str = "ConvNet") -> str:
+    "A cell of the committed Table 1 (figures/table1.md): ours ± std (paper, Δ)."
+    lines = [l for l in (ROOT / "figures" / "table1.md").read_text().splitlines() if l.startswith("|")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    for line in lines[2:]:
+        row = dict(zip(header, (c.strip() for c in line.strip("|").split("|"))))
+        if row["method"] == method and row["C \\ T"] == condensed_on: return row[trained_on]
+    raise KeyError(f"no {method} row condensed on {condensed_on} in figures/table1.md")
+
+
+@pytest.mark.docs
+def test_experiment_pages_show_the_reproduction(site, chromium, tmp_path):
+    "Table 1 and Figures 1–5, executed against the committed results, are on their pages; long code lines wrap."
+    page = site / "experiments" / "11_table1.html"
+    dom = _browse(chromium, page, tmp_path / "11_table1.png", tmp_path, height=3000)
+    _not_blank(tmp_path / "11_table1.png", 3000)
+    caption = (ROOT / "figures" / "table1.md").read_text().splitlines()[0]
+    assert caption in dom, "the Table 1 page lacks the caption of the committed figures/table1.md"
+    for method in ("dm", "idm"):
+        cell = _table1_cell(method)
+        assert cell in dom, f"the Table 1 page lacks the {method} ConvNet→ConvNet cell {cell!r} of figures/table1.md"
+    heatmaps = _images(page)
+    assert len(heatmaps) == 1 and min(heatmaps[0]) >= 200, f"the Table 1 page's heatmap: {heatmaps}"
+
+    page = site / "experiments" / "12_figures.html"
+    dom = _browse(chromium, page, tmp_path / "12_figures.png", tmp_path, height=4000)
+    _not_blank(tmp_path / "12_figures.png", 4000)
+    assert "Figures 1–5" in dom and "[1, 2, 3, 4, 5]" in dom, "the Figures page lacks its five sets"
+    # Figure 1, the training view of the first partition-expanded set, and Figures 1–3 side by side, at least
+    figures = _images(page)
+    assert len(figures) >= 3, f"the Figures page shows {len(figures)} figures: were the outputs executed?"
+    assert all(w >= 400 and h >= 150 for w, h in figures), f"tiny figures on the Figures page: {figures}"
+
+    # code lines wrap instead of being cut off (nbs/_sphinx/static/idm.css, linked by every page)
+    assert '_static/idm.css' in page.read_text() and "pre-wrap" in (site / "_static" / "idm.css").read_text()
     print(f"screenshots in {tmp_path}")

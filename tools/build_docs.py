@@ -13,10 +13,17 @@ offline. Configuration: nbs/_sphinx/conf.py.
      `#| slow`, `#| gpu` (settings.ini tst_flags), `#| eval: false` → shown, not executed   (skip-execution)
      `#| echo: false` / `#| output: false`                    → remove-input / remove-output
    and a first, hidden cell that changes into the notebook's own folder under nbs/, so relative paths behave as
-   in Jupyter. The papermill notebooks of nbs/experiments/ are shown with their code but not executed.
+   in Jupyter.
+   The papermill notebooks of nbs/experiments/ come in two kinds, told apart by their parameters cell:
+     output notebooks (parameters `root` and `out`: tables, figures, report from saved results) → executed against
+         the committed results (figures/results/): a hidden cell after the parameters, as papermill injects one,
+         sets `root` to them and `out` to a scratch folder of the build (<work>/.outputs/<notebook>), so the pages
+         carry the tables and figures while the committed figures/ is never written;
+     compute notebooks (condensation and evaluation runs)                → shown with their code, not executed.
 2. `api.md` lists every exported name of the package (Sphinx autodoc; parameter descriptions from docments).
 3. sphinx-build runs myst-nb, which executes the notebooks; results are cached in _proc/.jupyter_cache, so a
-   notebook is executed again only when its code or the package's sources changed (`--force`: execute all).
+   notebook is executed again only when its code, the package's sources or (output notebooks) the committed
+   results changed (`--force`: execute all).
 
     python tools/build_docs.py [--out _docs] [--work _proc] [--only 00_data 08_viz] [--force | --no-exec]
 """
@@ -38,6 +45,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "nbs" / "_sphinx"
+RESULTS = ROOT / "figures" / "results"   # the committed results the output notebooks are executed against
+OUTPUTS = ".outputs"                     # scratch folder of the build (in the work folder) for their written files
 ASSETS = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".csv", ".json"}
 _DIRECTIVE = re.compile(r"^\s*#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$")
 
@@ -55,6 +64,40 @@ def lib_hash() -> str:
     for p in sorted(lib.rglob("*.py")):
         h.update(str(p.relative_to(lib)).encode()); h.update(p.read_bytes())
     return f"{lib.name} sources {h.hexdigest()[:16]}"
+
+
+def tree_hash(folder: Path) -> str:
+    "A hash of the files under `folder` (names and contents)."
+    h = hashlib.sha256()
+    for p in sorted(q for q in folder.rglob("*") if q.is_file()):
+        h.update(str(p.relative_to(folder)).encode()); h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def parameter_names(nb) -> list[str]:
+    "The names a notebook's papermill `parameters` cell assigns (empty if it has none)."
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            try: tree = ast.parse(cell.source)
+            except SyntaxError: return []
+            names = []
+            for node in tree.body:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+                    if isinstance(node, ast.AnnAssign) else []
+                names += [t.id for t in targets if isinstance(t, ast.Name)]
+            return names
+    return []
+
+
+def is_output_notebook(nb) -> bool:
+    "An experiment notebook that only reads saved results (`root`) and writes tables/figures (`out`)."
+    return {"root", "out"} <= set(parameter_names(nb))
+
+
+def injected_parameters(root: Path, out: Path) -> str:
+    "The source of the hidden cell that sets an output notebook's `root` and `out`, as papermill would inject it."
+    return (f"# injected by tools/build_docs.py: the committed results (hash {tree_hash(root)}), a scratch output folder\n"
+            f"root = {str(root)!r}\nout = {str(out)!r}")
 
 
 def split_directives(source: str) -> tuple[dict[str, str], str]:
@@ -95,11 +138,16 @@ def api_entries(module_name: str, names: list[str], no_index: bool = True) -> st
     return "\n\n".join(out)
 
 
-def process_notebook(src: Path, dst: Path, flags: list[str], execute_dir: Path | None = None) -> str | None:
-    "Write the myst-nb version of notebook `src` to `dst`; return its module (`default_exp`) if it has one."
+def process_notebook(src: Path, dst: Path, flags: list[str], execute_dir: Path | None = None,
+                     outputs: Path | None = None) -> str | None:
+    """Write the myst-nb version of notebook `src` to `dst`; return its module (`default_exp`) if it has one.
+    A papermill notebook is executed only if it is an output notebook, `outputs` (its scratch `out`) is given and
+    the committed results exist."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell
     nb = nbformat.read(src, as_version=4)
+    papermill = bool(parameter_names(nb))
+    execute = not papermill or (outputs is not None and is_output_notebook(nb) and RESULTS.is_dir())
     module_name, cells = None, []
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -114,6 +162,7 @@ def process_notebook(src: Path, dst: Path, flags: list[str], execute_dir: Path |
             cells.append(cell); continue
         d, body = split_directives(cell.source)
         if "default_exp" in d or "nbdev_export(" in body or not body.strip(): continue
+        is_parameters = "parameters" in cell.metadata.get("tags", [])
         tags = [t for t in cell.metadata.get("tags", []) if t != "parameters"]
         api = None
         if any(f in d for f in flags) or d.get("eval", "").lower() == "false": tags.append("skip-execution")
@@ -127,8 +176,12 @@ def process_notebook(src: Path, dst: Path, flags: list[str], execute_dir: Path |
         new = new_code_cell(body, metadata={"tags": tags} if tags else {})
         cells.append(new)
         if api is not None: cells.append(api)
+        if is_parameters and execute:
+            cells.append(new_code_cell(injected_parameters(RESULTS, outputs),
+                                       metadata={"tags": ["injected-parameters", "remove-cell"]}))
     nb.cells = cells
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    if not execute: nb.metadata["mystnb"] = {"execution_mode": "off"}   # shown with its code only
     nb.metadata.pop("widgets", None)
     dst.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, dst)
@@ -208,7 +261,7 @@ def prepare(work: Path, only: list[str] | None = None) -> list[str]:
     modules, chapters, experiments = [], [], []
     for nb in notebooks:
         rel = nb.relative_to(nbs)
-        m = process_notebook(nb, work / rel, flags)
+        m = process_notebook(nb, work / rel, flags, outputs=(work / OUTPUTS / rel.stem).resolve())
         if m: modules.append(m)
         if rel.stem == "index" and rel.parent == Path("."): continue
         (experiments if rel.parts[0] == "experiments" else chapters).append(str(rel.with_suffix("")))

@@ -31,7 +31,7 @@ nb_execution_cache_path = os.environ.get("IDM_DOCS_CACHE", str(ROOT / "_proc" / 
 nb_execution_timeout = int(os.environ.get("IDM_DOCS_TIMEOUT", "600"))   # seconds per cell
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
-nb_execution_excludepatterns = ["experiments/*"]   # papermill notebooks: full-size runs, shown with code only
+# the compute notebooks of experiments/ carry `mystnb: execution_mode: off` (set by tools/build_docs.py)
 nb_merge_streams = True
 nb_render_markdown_format = "myst"   # Markdown outputs (the landing page's results table) with MyST's tables
 # The site is static and offline: no widget JavaScript from a CDN, no embedded widget state; widget outputs fall
@@ -55,6 +55,8 @@ html_theme_options = {
     "show_toc_level": 2,
     "navigation_with_keys": False,
 }
+html_static_path = ["static"]          # relative to this folder
+html_css_files = ["idm.css"]           # long code lines wrap; the article uses the page's width
 html_last_updated_fmt = None
 html_copy_source = False
 
