@@ -158,6 +158,12 @@ def test_output_notebook(work, nb):
         assert "±" in rows["IDM"] and "±" in rows["Random"]  # every method has a measured number at some ipc
 
 
+def test_table_notebook_reads_the_committed_results_where_it_opens(work, tmp_path):
+    "11_table1 with its default `root` (figures/results, relative) in nbs/experiments: the committed results are found."
+    _run("11_table1.ipynb", work, params={"out": str(tmp_path)})
+    assert (tmp_path / "table1.md").read_text().count("|") > 10
+
+
 def test_reproduce_end_to_end_keeps_every_invocation(work, tmp_path):
     "`reproduce` (what `make reproduce` calls) on the micro profile, twice: the rerun skips every run and is logged too."
     kw = dict(root=work["root"], figures=tmp_path / "figs", data_file=work["data"])
