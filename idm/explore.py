@@ -145,26 +145,33 @@ class SetComparison(_Explorer):
 
 # %% ../nbs/08b_explore.ipynb #e8e92788
 class ResultsExplorer(_Explorer):
-    "Filter a results table by dataset, ipc, method and architecture; the table and plot follow the selection."
-    filters = ("dataset", "ipc", "method", "arch")
+    "Filter a results table by its setting columns (dataset, ipc, method, ...); the table and plot follow the selection."
+    filters = ("dataset", "ipc", "method", "arch")  # a filter for each the table has
+    extra_filters = ("eval_arch", "expand", "augment", "variant")  # and for these where they take several values
 
     def __init__(self,
-                 df: pd.DataFrame, # a results table (see `results_frame`)
+                 df: pd.DataFrame, # a results table (`results_frame`, or `idm.reproduce.load_results`)
                  *,
-                 x: str = "ipc", # plot: column on the x axis
-                 hue: str = "method", # plot: column giving the colours
+                 x: str = "ipc", # plot: column on the x axis (missing: the first filter with several values)
+                 hue: str = "method", # plot: column giving the colours (missing: the next such filter)
                  kind: str = "bar", # plot: "bar" or "point"
                 ):
-        missing = [c for c in self.filters + ("mean", "std") if c not in df.columns]
-        if missing: raise ValueError(f"the results table lacks the columns {missing}")
-        self.df, self.x, self.hue = df.reset_index(drop=True), x, hue
+        if "mean" not in df.columns: raise ValueError(f"the results table lacks the column 'mean' ({list(df.columns)})")
+        self.df = df.reset_index(drop=True).assign(**{c: v for c, v in (("std", float("nan")), ("source", "ours"))
+                                                      if c not in df.columns})   # e.g. `load_results`: runs measured here
+        shown = [c for c in self.filters if c in self.df] + [c for c in self.extra_filters
+                                                            if c in self.df and self.df[c].nunique() > 1]
+        if not shown: raise ValueError(f"the results table has none of the columns {self.filters + self.extra_filters}")
+        several = [c for c in shown if self.df[c].nunique() > 1] + shown
+        self.x = x if x in self.df else several[0]
+        self.hue = hue if hue in self.df else next((c for c in several if c != self.x), self.x)
         self.controls = {}
-        for c in self.filters:
+        for c in shown:
             opts = display_order(self.df[c])
             self.controls[c] = widgets.SelectMultiple(options=[(str(o), o) for o in opts], value=tuple(opts),
                                                       description=c, rows=min(5, max(2, len(opts))),
                                                       layout=widgets.Layout(width="220px"))
-        self.dataset, self.ipc, self.method, self.arch = (self.controls[c] for c in self.filters)
+        self.dataset, self.ipc, self.method, self.arch = (self.controls.get(c) for c in self.filters)  # None: no such column
         self.kind = widgets.ToggleButtons(options=["bar", "point"], value=kind, description="plot")
         self.table = widgets.HTML()
         self._init_view()

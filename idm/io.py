@@ -13,6 +13,8 @@ import pickle
 import sys
 import tempfile
 import time
+import types
+import typing
 import zipfile
 from pathlib import Path
 from typing import Any, Callable
@@ -20,7 +22,8 @@ from typing import Any, Callable
 import torch
 
 # %% auto #0
-__all__ = ['atomic_write', 'UnreadableFileError', 'write_json', 'read_json', 'save_torch', 'load_torch', 'run_main', 'repo_path']
+__all__ = ['atomic_write', 'UnreadableFileError', 'write_json', 'read_json', 'save_torch', 'load_torch', 'run_main', 'repo_path',
+           'notebook_parameters', 'papermill_options']
 
 # %% ../nbs/00a_io.ipynb #c3102f4a
 _STARTED = time.time()  # when this process imported idm.io: temporary files older than this are leftovers
@@ -133,3 +136,49 @@ def repo_path(path: str | Path = "", # a path relative to the repository root, o
         raise FileNotFoundError(f"idm is not imported from a checkout of its repository ({root}): give {path!r} as "
                                 "an absolute path")
     return root / p
+
+# %% ../nbs/00a_io.ipynb #be9795d3
+def _type_names(options: tuple) -> str:
+    return " or ".join("None" if t in (None, type(None)) else getattr(t, "__name__", str(t)) for t in options)
+
+
+def _as_annotated(name: str, value: Any, kind: Any) -> Any:
+    "`value` as the annotation `kind` asks (JSON text → dict/list, int → float), or a TypeError naming `name` (returned)."
+    options = typing.get_args(kind) if typing.get_origin(kind) in (typing.Union, types.UnionType) else (kind,)
+    bases = [type(None) if t is None else (typing.get_origin(t) or t) for t in options]
+    if not all(isinstance(b, type) for b in bases): return value      # Any, Literal, string annotations: not checked
+    def plain(b): return isinstance(value, b) and not (isinstance(value, bool) and b in (int, float))
+    if any(plain(b) for b in bases): return value
+    for b in bases:
+        if b is float and isinstance(value, int) and not isinstance(value, bool): return float(value)
+        if b in (dict, list) and isinstance(value, str):
+            with contextlib.suppress(json.JSONDecodeError):
+                parsed = json.loads(value)
+                if isinstance(parsed, b): return parsed
+    hint = ""
+    if list in bases: hint = f"; as JSON text: -p {name} '{json.dumps([value] if isinstance(value, str) else ['...'])}'"
+    elif dict in bases: hint = f"""; as JSON text: -p {name} '{{"key": 1}}'"""
+    return TypeError(f"parameter {name!r} must be {_type_names(bases)}, got {value!r} ({type(value).__name__}){hint}")
+
+
+def notebook_parameters(namespace: dict,  # the notebook's `globals()`: the annotated parameters and papermill's values
+                       ) -> dict:
+    "Check the annotated parameters in `namespace` and convert them in place (JSON text → dict/list, int → float)."
+    hints = namespace.get("__annotations__", {})
+    checked, errors = {}, []
+    for name, kind in hints.items():
+        if name not in namespace: continue
+        value = _as_annotated(name, namespace[name], kind)
+        if isinstance(value, TypeError): errors.append(str(value))
+        else: checked[name] = namespace[name] = value
+    if errors: raise TypeError("; ".join(errors))
+    return checked
+
+# %% ../nbs/00a_io.ipynb #ee466105
+def papermill_options() -> dict:
+    "Keyword arguments for `papermill.execute_notebook` that encrypt the kernel's channels (CurveZMQ) where supported."
+    import zmq
+    from jupyter_client import KernelManager
+    if "transport_encryption" not in KernelManager.class_traits() or not zmq.has("curve"): return {}
+    from traitlets.config import Config
+    return {"config": Config({"KernelManager": {"transport_encryption": "auto"}})}

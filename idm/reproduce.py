@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .io import read_json, write_json
+from .io import papermill_options, read_json, write_json
 from .profiles import EXPERIMENTS, experiment_settings, profile_settings
 from .runner import run_grid
 from .runs import Run, git_revision
@@ -252,13 +252,13 @@ def experiment_notebooks() -> Path:
 def run_notebook(path: str | Path,  # the notebook
                  output: str | Path,  # where the executed copy goes
                  parameters: dict,  # papermill parameters
-                 cwd: str | Path | None = None,  # working directory of the kernel
+                 cwd: str | Path | None = None,  # working directory of the kernel (None: the notebook's folder)
                 ) -> Path:
-    "Execute a notebook with papermill (no progress bar); returns the executed copy's path."
+    "Execute a notebook with papermill where it opens (its folder), its kernel's channels encrypted; returns the copy."
     import papermill as pm
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(str(path), str(output), parameters=parameters, progress_bar=False,
-                        cwd=None if cwd is None else str(cwd))
+                        cwd=str(Path(path).parent if cwd is None else cwd), **papermill_options())
     return Path(output)
 
 # %% ../nbs/09c_reproduce.ipynb #dab9e6b3

@@ -50,6 +50,20 @@ def run_id(kind: str,  # task kind, e.g. "condense"
     return hashlib.sha1(canonical_json({"kind": kind, "params": ident}).encode()).hexdigest()[:12]
 
 # %% ../nbs/07_runs.ipynb #a7b194d5
+def _short_json(value: Any, width: int) -> str:
+    "JSON text of `value`; when longer than `width`: a string keeps its end, a dict its shortened items, else a count."
+    text = canonical_json(value)
+    if len(text) <= width: return text
+    if isinstance(value, dict):
+        inner = ",".join(f"{json.dumps(k)}:{_short_json(v, width // 2)}" for k, v in sorted(value.items()))
+        return "{" + (inner if len(inner) <= width else f"…{len(value)} keys") + "}"
+    if isinstance(value, list): return f"[…{len(value)} items]"
+    if isinstance(value, str):
+        tail = value[-(width - 3):]
+        return json.dumps("…" + (tail[tail.find("/"):] if tail.find("/") > 0 else tail), ensure_ascii=False)  # whole names
+    return text
+
+
 @dataclass(frozen=True, eq=False)
 class Run:
     "One unit of work: a task kind and its JSON parameters (normalised through JSON: tuples become lists)."
@@ -83,7 +97,12 @@ class Run:
 
     def __eq__(self, other): return isinstance(other, Run) and (self.kind, self.id) == (other.kind, other.id)
     def __hash__(self): return hash((self.kind, self.id))
-    def __repr__(self): return f"Run({self.kind} {self.id} {canonical_json(self.params)[:80]})"
+    def __repr__(self):
+        "`Run(kind/id: name=value, ...)`: parameters in key order, long values and a long tail summarised whole."
+        items = [f"{k}={_short_json(v, 48)}" for k, v in sorted(self.params.items())]
+        shown = list(itertools.takewhile(lambda k: len(", ".join(items[:k + 1])) <= 240, range(len(items))))
+        more = f", … {len(items) - len(shown)} more" if len(shown) < len(items) else ""
+        return f"Run({self.kind}/{self.id}: {', '.join(items[:len(shown)])}{more})"
 
 # %% ../nbs/07_runs.ipynb #955b6bbc
 def grid(kind: str,  # task kind of every run

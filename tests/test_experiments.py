@@ -1,9 +1,13 @@
 """Papermill smoke runs of every experiment notebook (nbs/experiments) with tiny parameters (seconds each).
 
-The compute notebooks run the `micro` profile on a small tensors file; the table, figure and report notebooks then
-rebuild their outputs from the results set `idm.reproduce.export_results` copies.
+Each notebook runs where JupyterLab starts its kernel, with `nbs/experiments/` as the working directory, and gets its
+parameters as `papermill -p` hands them over (dicts and lists as JSON text); what it writes goes to the test's
+temporary folders through absolute parameter paths. The compute notebooks run the `micro` profile on a small tensors
+file; the table, figure and report notebooks then rebuild their outputs from the results set
+`idm.reproduce.export_results` copies.
 """
 import inspect
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +44,7 @@ def test_every_notebook_has_tiny_parameters():
 @pytest.fixture(scope="module")
 def work(tmp_path_factory):
     d = tmp_path_factory.mktemp("experiments")
+    (d / "executed").mkdir()
     g = torch.Generator().manual_seed(0)
     x = torch.randint(0, 256, (120, 1, 28, 28), generator=g, dtype=torch.uint8)
     xt = torch.randint(0, 256, (60, 1, 28, 28), generator=g, dtype=torch.uint8)
@@ -49,21 +54,65 @@ def work(tmp_path_factory):
             "out": str(d / "figures"), "dir": d}
 
 
-def _run(nb: str, work: dict, **fill) -> Path:
+def _as_p(value):
+    "A parameter as `papermill -p` hands it over: numbers, booleans and None as they are, everything else as text."
+    return json.dumps(value) if isinstance(value, (dict, list)) else value
+
+
+def _params(nb: str, work: dict, **fill) -> dict:
     vals = {**work, **fill}
-    params = {k: (v.format(**vals) if isinstance(v, str) else v) for k, v in TINY[nb].items()}
+    return {k: _as_p(v.format(**vals) if isinstance(v, str) else v) for k, v in TINY[nb].items()}
+
+
+def _files_here() -> set:
+    return {p.relative_to(NBS) for p in NBS.rglob("*")}
+
+
+def _run(nb: str, work: dict, params: dict | None = None, **fill) -> Path:
+    "Run `nb` with its kernel in nbs/experiments (where JupyterLab starts it); it may write nothing there."
     out = work["dir"] / "executed" / nb
-    out.parent.mkdir(exist_ok=True)
-    pm.execute_notebook(str(NBS / nb), str(out), parameters=params, progress_bar=False, cwd=str(work["dir"]))
+    before = _files_here()
+    try: rp.run_notebook(NBS / nb, out, _params(nb, work, **fill) if params is None else params, cwd=NBS)
+    finally: assert _files_here() == before, f"{nb} wrote into nbs/experiments: {sorted(_files_here() - before)}"
     return out
 
 
+def _papermill_command() -> list:
+    exe = Path(sys.executable).with_name("papermill")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "papermill"]
+
+
 def test_condense_and_evaluate(work):
-    _run("01_condense.ipynb", work)
+    "01 through the `papermill` command line (`-p overrides '{...}'`, the issue's example), 02 through the Python API."
+    cmd = _papermill_command() + [str(NBS / "01_condense.ipynb"), str(work["dir"] / "executed" / "01_condense.ipynb"),
+                                  "--cwd", str(NBS), "--no-progress-bar"]
+    for k, v in _params("01_condense.ipynb", work).items(): cmd += ["-p", k, str(v)]
+    before = _files_here()
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert _files_here() == before
     ids = [p.name for p in (Path(work["root"]) / "condense").iterdir()]
     assert len(ids) == 1
-    _run("02_evaluate.ipynb", work, source=f"condense/{ids[0]}")
+    used = read_json(Path(work["root"]) / "condense" / ids[0] / "params.json")["params"]
+    assert {k: used[k] for k in TINY["01_condense.ipynb"]["overrides"]} == TINY["01_condense.ipynb"]["overrides"]
+    _run("02_evaluate.ipynb", work, source=f"condense/{ids[0]}")   # archs and net_kwargs as JSON text
+    evals = [read_json(p)["params"] for p in (Path(work["root"]) / "evaluate").glob("*/params.json")]
+    assert sorted(e["arch"] for e in evals) == ["ConvNet", "LeNet"]
+    assert [e.get("net_kwargs") for e in evals if e["arch"] == "ConvNet"] == [{"width": 8}]
     assert len(list((Path(work["root"]) / "evaluate").glob("*/metrics.json"))) == 2
+
+
+def test_wrong_parameter_types_fail_in_the_first_cell(work):
+    "A string where a list or an int is expected stops the notebook in the cell after the parameters, naming each."
+    params = {**_params("02_evaluate.ipynb", work, source="condense/000000000000"), "archs": "ConvNet", "runs": "two"}
+    with pytest.raises(pm.PapermillExecutionError) as e: _run("02_evaluate.ipynb", work, params=params)
+    assert e.value.ename == "TypeError" and "notebook_parameters(globals())" in e.value.source, e.value
+    assert "parameter 'archs' must be list, got 'ConvNet'" in e.value.evalue and """-p archs '["ConvNet"]'""" in e.value.evalue
+    assert "parameter 'runs' must be int, got 'two'" in e.value.evalue
+    cmd = _papermill_command() + [str(NBS / "02_evaluate.ipynb"), str(work["dir"] / "executed" / "wrong.ipynb"),
+                                  "--cwd", str(NBS), "--no-progress-bar", "-p", "archs", "ConvNet", "-p", "root", work["root"]]
+    out = subprocess.run(cmd, capture_output=True, text=True)   # the command line says the same
+    assert out.returncode != 0 and "parameter 'archs' must be list, got 'ConvNet'" in out.stderr, out.stderr[-3000:]
 
 
 @pytest.mark.parametrize("nb", sorted(COMPUTE))
@@ -107,6 +156,12 @@ def test_output_notebook(work, nb):
         rows = {line.split("|")[1].strip(): line for line in summary.splitlines() if line.startswith("| ")}
         assert {"Random", "Herding", "Forgetting", "DM", "IDM"} <= set(rows)
         assert "±" in rows["IDM"] and "±" in rows["Random"]  # every method has a measured number at some ipc
+
+
+def test_table_notebook_reads_the_committed_results_where_it_opens(work, tmp_path):
+    "11_table1 with its default `root` (figures/results, relative) in nbs/experiments: the committed results are found."
+    _run("11_table1.ipynb", work, params={"out": str(tmp_path)})
+    assert (tmp_path / "table1.md").read_text().count("|") > 10
 
 
 def test_reproduce_end_to_end_keeps_every_invocation(work, tmp_path):
