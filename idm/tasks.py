@@ -18,7 +18,7 @@ from .condense import condense
 from .data import ImageData, from_tensors
 from .datasets import load_dataset
 from .evaluate import evaluate_runs
-from .io import load_torch, read_json, save_torch
+from .io import load_torch, read_json, save_torch, papermill_options
 from .runs import Run
 from .sets import SynSet, load_set
 
@@ -203,7 +203,7 @@ def notebook_task(params: dict,  # `notebook`, `parameters`, optional `kernel` a
     run_dir.mkdir(parents=True, exist_ok=True)
     out = run_dir / "notebook.ipynb"
     with contextlib.suppress(FileNotFoundError): (run_dir / "outputs.json").unlink()  # from an earlier attempt
-    pm.execute_notebook(str(src), str(out), parameters=params.get("parameters", {}), cwd=str(run_dir),
+    pm.execute_notebook(str(src), str(out), parameters=params.get("parameters", {}), cwd=str(run_dir), **papermill_options(),
                         kernel_name=params.get("kernel"), progress_bar=False,
                         execution_timeout=params.get("timeout"))
     metrics = {"notebook": params["notebook"], "executed": out.name}
