@@ -329,8 +329,8 @@ def pool_runs(results: pd.DataFrame,  # `load_results(..., role="eval")`: one ro
         accs = [float(a) for lst in ok["accuracies"] for a in lst]
         if len(ok) > 1: row.update(mean=float(np.mean(accs)), std=float(np.std(accs)))  # one set: its stored numbers
         row.update(accuracies=accs, runs=len(accs), seeds=len(ok), seed_means=[float(m) for m in ok["mean"]],
-                   seed_std=float(np.std(ok["mean"], ddof=1)) if len(ok) > 1 else float("nan"), ids=list(g["id"]),
-                   status="ok" if (g["status"] == "ok").all() else ",".join(sorted(set(g["status"]))))
+                   seed_std=float(np.std(ok["mean"], ddof=1)) if len(ok) > 1 else float("nan"), ids=list(g.get("id", [])),
+                   **({"status": "ok" if (g["status"] == "ok").all() else ",".join(sorted(set(g["status"])))} if "status" in g else {}))
         rows.append(row)
     return pd.DataFrame(rows).drop(columns=["seed", "id"], errors="ignore")
 
