@@ -390,8 +390,8 @@ def summary_text(idx: dict,  # `results_of(root)[0]`
     if idx["table1"]:
         t, cells = idx["table1"]["settings"], table1_frame(res["table1"])
         wins, n = idm_vs_dm(cells)
-        head += (f" Table 1 ({len(t['archs'])}×{len(t['eval_archs'])} cross-architecture): IDM's mean above DM's in {wins} of {n} "
-                 f"cells; by the verdict rule, {decided_text(table1_verdicts(cells))}.")
+        head += (f" Table 1 ({len(t['archs'])}×{len(t['eval_archs'])} cross-architecture): IDM above DM in {wins} of {n} "
+                 f"cells by the mean; by the verdict rule, {decided_text(table1_verdicts(cells))}.")
     return head + "\n\n" + markdown_table(summary_table(res))
 
 # %% ../nbs/09b_report.ipynb #62a8ea1f
