@@ -13,11 +13,13 @@ import pandas as pd
 from .paper import TABLE1_ARCHS
 
 # %% auto #0
-__all__ = ['EXPERIMENTS', 'PRESET', 'PAPER_PROFILE', 'CPU_PROFILE', 'TINY_PROFILE', 'MICRO_PROFILE', 'PROFILES',
-           'UnknownProfileError', 'profile_settings', 'profile_experiments', 'experiment_settings', 'settings_frame']
+__all__ = ['EXPERIMENTS', 'OPTIONAL_SETTINGS', 'PRESET', 'PAPER_PROFILE', 'CPU_PROFILE', 'TINY_PROFILE', 'MICRO_PROFILE',
+           'PROFILES', 'UnknownProfileError', 'profile_settings', 'profile_experiments', 'experiment_settings',
+           'settings_frame']
 
 # %% ../nbs/09a_profiles.ipynb #646c9d92
 EXPERIMENTS = ("table1", "figures", "baselines", "pretrained_queue", "main_table")  # every compute experiment a profile may have
+OPTIONAL_SETTINGS = ("seeds", "eval_arch", "protocols")  # settings any experiment may be given (absent: one seed, ConvNet, none)
 PRESET = "preset"  # a setting's value meaning "what the cell's official preset says" (seeds, evaluation runs/epochs/batch, arch)
 
 _TITLE = {2: "IDM with partition-and-expansion", 1: "IDM without partition-and-expansion"}
@@ -165,7 +167,7 @@ def experiment_settings(profile: str | dict,  # profile name or settings
     if experiment not in p:
         raise ValueError(f"the profile has no {experiment!r} experiment; it has: {', '.join(profile_experiments(p))}")
     s = p[experiment]
-    unknown = sorted(set(overrides or {}) - set(s))
+    unknown = sorted(set(overrides or {}) - set(s) - set(OPTIONAL_SETTINGS))
     if unknown: raise ValueError(f"unknown setting(s) {unknown} of {experiment!r}; known: {', '.join(sorted(s))}")
     s.update(copy.deepcopy(overrides or {}))
     return s
