@@ -13,11 +13,14 @@ import pandas as pd
 from .paper import TABLE1_ARCHS
 
 # %% auto #0
-__all__ = ['EXPERIMENTS', 'PAPER_PROFILE', 'CPU_PROFILE', 'TINY_PROFILE', 'MICRO_PROFILE', 'PROFILES', 'UnknownProfileError',
-           'profile_settings', 'experiment_settings', 'settings_frame']
+__all__ = ['EXPERIMENTS', 'OPTIONAL_SETTINGS', 'PRESET', 'PAPER_PROFILE', 'CPU_PROFILE', 'TINY_PROFILE', 'MICRO_PROFILE',
+           'PROFILES', 'UnknownProfileError', 'profile_settings', 'profile_experiments', 'experiment_settings',
+           'settings_frame']
 
 # %% ../nbs/09a_profiles.ipynb #646c9d92
-EXPERIMENTS = ("table1", "figures", "baselines", "pretrained_queue")  # the compute experiments of every profile
+EXPERIMENTS = ("table1", "figures", "baselines", "pretrained_queue", "main_table")  # every compute experiment a profile may have
+OPTIONAL_SETTINGS = ("seeds", "eval_arch", "protocols")  # settings any experiment may be given (absent: one seed, ConvNet, none)
+PRESET = "preset"  # a setting's value meaning "what the cell's official preset says" (seeds, evaluation runs/epochs/batch, arch)
 
 _TITLE = {2: "IDM with partition-and-expansion", 1: "IDM without partition-and-expansion"}
 
@@ -35,20 +38,25 @@ def _queue_variants(pool: dict, subset: int) -> dict:
             "pool + class subset": {"queue_pool": pool, "queue_class_subset": subset},
             "all three": {"queue_pool": pool, "queue_lr_jitter": 0.1, "queue_class_subset": subset}}
 
-_PAPER_EVAL = dict(runs=5, epochs=1000)
+# every cell: the preset's num_exp condensations × num_eval evaluations of epoch_eval_train epochs at batch batch_train
+_PAPER_EVAL = dict(runs=PRESET, epochs=PRESET, batch_size=PRESET)
+_P = dict(seeds=PRESET, evaluate=_PAPER_EVAL)
 
 PAPER_PROFILE = dict(
-    description="the paper's datasets and settings (official presets, 20000 iterations, 1000 evaluation epochs); a GPU job",
+    description="the paper's datasets and settings (official presets: 20000 iterations; num_exp condensations × num_eval "
+                "evaluations of epoch_eval_train epochs with the preset's model and batch_train); a GPU job",
     device=None,
     table1=dict(dataset="CIFAR10", ipc=10, methods=["dm", "idm"], archs=list(TABLE1_ARCHS), eval_archs=list(TABLE1_ARCHS),
-                seed=0, iterations={}, condense={}, condense_arch={}, evaluate=_PAPER_EVAL, evaluate_arch={}),
-    figures=dict(sets=_figure_sets("CIFAR100", "CIFAR10"), arch="ConvNet", seed=0, iterations={}, condense={},
-                 condense_ipc={}, condense_arch={}, evaluate=_PAPER_EVAL),
+                seed=0, iterations={}, condense={}, condense_arch={}, evaluate_arch={}, **_P),
+    figures=dict(sets=_figure_sets("CIFAR100", "CIFAR10"), arch="ConvNet", eval_arch=PRESET, seed=0, iterations={},
+                 condense={}, condense_ipc={}, condense_arch={}, **_P),
     baselines=dict(datasets=["CIFAR10", "CIFAR100"], ipcs=[1, 10], methods=["random", "herding", "forgetting"], seed=0,
-                   herding=dict(epochs=40), forgetting=dict(epochs=5), augments=["dc", "dsa"], eval_arch="ConvNet",
-                   evaluate=_PAPER_EVAL),
-    pretrained_queue=dict(dataset="ImageNet", fallback_dataset="CIFAR100", ipc=10, arch=None, seed=0, iterations=None,
-                          condense={}, variants=_queue_variants(dict(size=10, iterations=500), 50), evaluate=_PAPER_EVAL))
+                   seeds=[0, 1, 2, 3, 4], herding=dict(epochs=40), forgetting=dict(epochs=5), augments=["dsa"],
+                   protocols=["supplement", "dc"], eval_arch="ConvNet", evaluate=dict(runs=5, epochs=1000, batch_size=256)),
+    pretrained_queue=dict(dataset="ImageNet", fallback_dataset="CIFAR100", ipc=10, arch=None, eval_arch=PRESET, seed=0,
+                          iterations=None, condense={}, variants=_queue_variants(dict(size=10, iterations=500), 50), **_P),
+    main_table=dict(datasets=["CIFAR10", "CIFAR100", "TinyImageNet", "ImageNet"], ipcs=[1, 10, 50], methods=["idm", "dm"],
+                    seed=0, iterations=None, condense={}, eval_arch=PRESET, **_P))
 
 # %% ../nbs/09a_profiles.ipynb #4e69a0ec
 _CPU_IDM = dict(batch_real=64, model_train_steps=1, fetch_net_num=1, trained_bs=64, net_generate_interval=10)
@@ -142,14 +150,24 @@ def profile_settings(profile: str | dict,  # a name in `PROFILES`, or settings t
     return copy.deepcopy(PROFILES[profile])
 
 
+def profile_experiments(profile: str | dict,  # profile name or settings
+                       ) -> tuple[str, ...]:
+    "The experiments of `EXPERIMENTS` this profile has settings for, in that order."
+    s = profile_settings(profile)
+    return tuple(ex for ex in EXPERIMENTS if ex in s)
+
+
 def experiment_settings(profile: str | dict,  # profile name or settings
                         experiment: str,  # one of `EXPERIMENTS`
                         overrides: dict | None = None,  # top-level keys of the experiment's settings replaced
                        ) -> dict:
     "The settings of one experiment of a profile, with `overrides` applied (unknown keys are an error)."
     if experiment not in EXPERIMENTS: raise ValueError(f"unknown experiment {experiment!r}; known: {', '.join(EXPERIMENTS)}")
-    s = profile_settings(profile)[experiment]
-    unknown = sorted(set(overrides or {}) - set(s))
+    p = profile_settings(profile)
+    if experiment not in p:
+        raise ValueError(f"the profile has no {experiment!r} experiment; it has: {', '.join(profile_experiments(p))}")
+    s = p[experiment]
+    unknown = sorted(set(overrides or {}) - set(s) - set(OPTIONAL_SETTINGS))
     if unknown: raise ValueError(f"unknown setting(s) {unknown} of {experiment!r}; known: {', '.join(sorted(s))}")
     s.update(copy.deepcopy(overrides or {}))
     return s

@@ -14,28 +14,31 @@ from .presets import PRESETS
 from .io import atomic_write, read_json, repo_path
 from .paper import paper_number
 from .profiles import EXPERIMENTS
-from .reproduce import load_results, read_index
+from .reproduce import load_results, pool_runs, read_index
 from .plots import format_pm, heatmap_table, plot_results
+from .verdicts import ONE_SEED, VERDICT_RULE, combine_verdicts, count_verdicts, seed_spread, verdict
 
 _pm = partial(format_pm, sep=" ± ")  # the tables print "48.9 ± 0.6"
 
 # %% auto #0
-__all__ = ['PAPER_SOURCES', 'table1_frame', 'idm_vs_dm', 'table1_wide', 'table1_caption', 'markdown_table', 'latex_table',
-           'write_table', 'comparison_heatmap', 'baselines_table', 'baselines_caption', 'queue_table', 'queue_caption',
-           'queue_plot', 'results_of', 'claims', 'summary_table', 'summary_text', 'provenance', 'report_text',
+__all__ = ['PAPER_SOURCES', 'table1_frame', 'idm_vs_dm', 'table1_verdicts', 'decided_text', 'table1_wide', 'table1_caption',
+           'markdown_table', 'latex_table', 'write_table', 'comparison_heatmap', 'evaluation_name', 'baselines_table',
+           'baselines_caption', 'queue_table', 'queue_caption', 'queue_plot', 'results_of', 'claims',
+           'main_table_frame', 'main_table_claims', 'summary_table', 'summary_text', 'provenance', 'report_text',
            'write_report']
 
 # %% ../nbs/09b_report.ipynb #3a42d214
-def table1_frame(results: pd.DataFrame,  # `load_results(root, "table1")`
+def table1_frame(results: pd.DataFrame,  # `load_results(root, "table1")` (pooled here with `pool_runs`)
                 ) -> pd.DataFrame:
-    "Table 1 cells: method, condensation arch, evaluation arch, ours (mean, std; std NaN for a single run), runs, the paper's (CIFAR-10) and the difference."
+    "Table 1 cells: method, condensation arch, evaluation arch, ours pooled over seeds × runs (std NaN for a single run), the seed means, the paper's (CIFAR-10) and the difference."
     rows = []
-    for _, r in results.iterrows():
+    for _, r in pool_runs(results).iterrows():
         p = paper_number("CIFAR10", 10, r["method"], r["arch"], r["eval_arch"], "S2 Table 1")
         single = r.get("runs") == 1  # one evaluation run: no spread to show (its std would print as ± 0.0)
+        means = r["seed_means"] if isinstance(r.get("seed_means"), list) else [r.get("mean")]
         rows.append({"method": r["method"], "arch": r["arch"], "eval_arch": r["eval_arch"], "mean": r.get("mean"),
-                     "std": float("nan") if single else r.get("std"), "runs": r.get("runs"),
-                     "paper_mean": p[0] if p else float("nan"), "paper_std": p[1] if p else float("nan"),
+                     "std": float("nan") if single else r.get("std"), "runs": r.get("runs"), "seeds": len(means),
+                     "seed_means": means, "paper_mean": p[0] if p else float("nan"), "paper_std": p[1] if p else float("nan"),
                      "diff": r.get("mean") - p[0] if p and not pd.isna(r.get("mean")) else float("nan"),
                      "profile": r["profile"]})
     return pd.DataFrame(rows)
@@ -43,13 +46,31 @@ def table1_frame(results: pd.DataFrame,  # `load_results(root, "table1")`
 
 def idm_vs_dm(cells: pd.DataFrame,  # `table1_frame` output
              ) -> tuple[int, int]:
-    "(cells where IDM's mean beats DM's, cells with both numbers)."
+    "(cells where IDM's mean beats DM's, cells with both numbers): means only, see `table1_verdicts` for the decided count."
     w = cells.pivot_table(index=["arch", "eval_arch"], columns="method", values="mean")
     if not {"idm", "dm"} <= set(w.columns): return 0, 0
     w = w.dropna(subset=["idm", "dm"])
     return int((w["idm"] > w["dm"]).sum()), len(w)
 
 
+def table1_verdicts(cells: pd.DataFrame,  # `table1_frame` output
+                   ) -> list[str]:
+    "The verdict on IDM > DM of every cell with both methods (`verdict` over the seed means)."
+    out = []
+    for _, g in cells.groupby(["arch", "eval_arch"], sort=False):
+        m = g.set_index("method")["seed_means"]
+        if {"idm", "dm"} <= set(m.index): out.append(verdict(m["idm"], m["dm"]))
+    return out
+
+
+def decided_text(verdicts: list[str],  # `table1_verdicts` output (or any per-cell verdicts on IDM > DM)
+                ) -> str:
+    "'IDM > DM in H of D decided cells, U undecided (why)'."
+    h, d, u = count_verdicts(verdicts)
+    why = " (one condensation seed)" if u and all(v == ONE_SEED for v in verdicts if v not in ("holds", "contradicted")) else ""
+    return f"IDM > DM in {h} of {d} decided cells, {u} undecided{why}"
+
+# %% ../nbs/09b_report.ipynb #f8b818e8
 def _ours_paper(r) -> str:
     "'ours (paper P, Δ D)' of one cell."
     delta = f", Δ {r['diff']:+.1f}" if not pd.isna(r["diff"]) else ""
@@ -69,13 +90,17 @@ def table1_wide(cells: pd.DataFrame,  # `table1_frame` output
 def table1_caption(results: pd.DataFrame,  # `load_results(root, "table1")`
                    settings: dict,  # the experiment's settings (its index's `settings`)
                   ) -> str:
-    "The caption of Table 1: profile, data, how many evaluation runs each cell averages, the IDM > DM count."
-    wins, n = idm_vs_dm(table1_frame(results))
-    runs = results.groupby("eval_arch", sort=False)["runs"].max()
+    "The caption of Table 1: profile, data, condensation seeds × evaluation runs per cell, the IDM > DM counts (means; decided)."
+    cells = table1_frame(results)
+    wins, n = idm_vs_dm(cells)
+    runs = (cells["runs"] / cells["seeds"]).groupby(cells["eval_arch"], sort=False).max()
     runs_txt = f"{int(runs.max())} runs" if runs.nunique() == 1 else \
         "runs per evaluation architecture: " + ", ".join(f"{a} {int(k)}" for a, k in runs.items()) + " (no ± for a single run)"
-    return (f"Table 1 (profile {results.profile.iloc[0]}: {settings['dataset']}, ipc {settings['ipc']}). Test accuracy (%), "
-            f"mean ± std over {runs_txt}; paper: CIFAR-10, ipc 10; Δ = ours − paper. IDM > DM in {wins}/{n} cells.")
+    s = int(cells["seeds"].max())
+    return (f"Table 1 (profile {cells.profile.iloc[0]}: {settings['dataset']}, ipc {settings['ipc']}). Test accuracy (%), "
+            f"mean ± population std over {s} condensation seed{'s' * (s > 1)} × {runs_txt}; paper: CIFAR-10, ipc 10; "
+            f"Δ = ours − paper. IDM's mean above DM's in {wins}/{n} cells; by the verdict rule of REPORT.md: "
+            f"{decided_text(table1_verdicts(cells))}.")
 
 # %% ../nbs/09b_report.ipynb #235c3cdf
 def markdown_table(df: pd.DataFrame,  # the table (strings or numbers)
@@ -130,13 +155,22 @@ def comparison_heatmap(cells: pd.DataFrame,  # `table1_frame` output
                          row_label="condensation architecture (C)", col_label="evaluation architecture (T)")
 
 # %% ../nbs/09b_report.ipynb #8b2296d7
-def baselines_table(results: pd.DataFrame,  # `load_results(root, "baselines")`
+def evaluation_name(row,  # a row of baselines results: `protocol` (a named protocol) or else `augment`
+                   ) -> str:
+    "The evaluation that produced a baseline number: 'protocol <name>' or the augmentation ('DC', 'DSA')."
+    p = row.get("protocol")
+    return f"protocol {p}" if isinstance(p, str) else str(row["augment"]).upper()
+
+
+def baselines_table(results: pd.DataFrame,  # `load_results(root, "baselines")` (pooled here)
                    ) -> pd.DataFrame:
-    "One row per (dataset, ipc, method): ours per evaluation augmentation ('ours (DC)', 'ours (DSA)') and the paper's."
+    "One row per (dataset, ipc, method): ours per evaluation ('ours (DC)', 'ours (DSA)', 'ours (protocol dc)', …) and the paper's."
+    res = pool_runs(results)
+    res = res.assign(evaluation=[evaluation_name(r) for _, r in res.iterrows()])
     rows = []
-    for (d, ipc, m), g in results.groupby(["dataset", "ipc", "method"], sort=False):
+    for (d, ipc, m), g in res.groupby(["dataset", "ipc", "method"], sort=False):
         row = {"dataset": d, "ipc": ipc, "method": m}
-        row.update({f"ours ({a.upper()})": _pm(r["mean"], r["std"]) for a, r in g.set_index("augment").iterrows()})
+        row.update({f"ours ({e})": _pm(r["mean"], r["std"]) for e, r in g.set_index("evaluation").iterrows()})
         p = paper_number(d, int(ipc), m, item="S1 baselines")
         row["paper"] = _pm(*p) if p else "–"
         rows.append(row)
@@ -145,14 +179,19 @@ def baselines_table(results: pd.DataFrame,  # `load_results(root, "baselines")`
 
 def baselines_caption(results: pd.DataFrame,  # `load_results(root, "baselines")`
                      ) -> str:
-    "The caption of the baselines table."
+    "The caption of the baselines table, naming the evaluation behind each column."
+    named = "protocol" in results and results["protocol"].notna().any()
+    augments = "protocol" not in results or results["protocol"].isna().any()
     return (f"Coreset baselines (profile {results.profile.iloc[0]}); test accuracy (%), mean ± std; paper: DM paper (CIFAR), "
-            "DC paper (Fashion-MNIST)")
+            "DC paper (Fashion-MNIST)" + ("; DC/DSA: that augmentation with the profile's evaluation settings" if augments else "")
+            + ("; protocol supplement: DC's crop-scale-rotate, 1000 epochs; protocol dc: DC's own per-dataset choice "
+               "(get_daparam), 300 epochs" if named else ""))
 
 
-def queue_table(results: pd.DataFrame,  # `load_results(root, "pretrained_queue")`
+def queue_table(results: pd.DataFrame,  # `load_results(root, "pretrained_queue")` (pooled here)
                ) -> pd.DataFrame:
     "One row per pre-trained queue variant: ours and the difference to the plain queue."
+    results = pool_runs(results)
     plain = results.loc[results.variant == "plain queue", "mean"]
     return pd.DataFrame({"variant": results.variant, "ours": [_pm(m, s) for m, s in zip(results["mean"], results["std"])],
                          "Δ vs plain queue": [f"{m - plain.iloc[0]:+.1f}" if len(plain) and pd.notna(m) else "–"
@@ -167,53 +206,63 @@ def queue_caption(results: pd.DataFrame,  # `load_results(root, "pretrained_queu
             "test accuracy (%)")
 
 
-def queue_plot(results: pd.DataFrame,  # `load_results(root, "pretrained_queue")`
+def queue_plot(results: pd.DataFrame,  # `load_results(root, "pretrained_queue")` (pooled here)
               ):
     "The variants' accuracies as bars (`idm.plots.plot_results`)."
+    results = pool_runs(results)
     return plot_results(results.assign(method=results.variant).dropna(subset=["mean"]), x="ipc", hue="method",
                         title=f"Pre-trained queue (profile {results.profile.iloc[0]})")
 
 # %% ../nbs/09b_report.ipynb #71679e6d
 def results_of(root: str | Path,  # a results set (or a run root)
               ) -> tuple[dict, dict]:
-    "(index per experiment (None if not run), evaluation results per experiment that has an index)."
+    "(index per experiment (None if not run), evaluation results per experiment that has an index, pooled with `pool_runs`)."
     idx = {ex: read_index(root, ex) for ex in EXPERIMENTS}
     if not any(idx.values()): raise FileNotFoundError(f"no experiment index under {root}: not a results set (or nothing run yet)")
-    return idx, {ex: load_results(root, ex) for ex, i in idx.items() if i}
+    return idx, {ex: pool_runs(load_results(root, ex)) for ex, i in idx.items() if i}
 
 
-def _yn(b) -> str: return "yes" if b else "no"
+def _claim(item, setting, paper, ours, seeds, verdict_) -> dict:
+    return {"item": item, "setting": setting, "paper": paper, "ours": ours, "condensation seeds": seeds, "verdict": verdict_}
 
-def _claim(item, setting, paper, ours, holds) -> dict:
-    return {"item": item, "setting": setting, "paper": paper, "ours": ours, "claim holds": holds}
+def _sm(r) -> list:
+    "The per-seed means of a pooled row (a row without them: its mean, one seed)."
+    return r["seed_means"] if isinstance(r.get("seed_means"), list) else [r["mean"]]
+
+def _seeds_text(lists: list[list]) -> str:
+    return "1 seed each" if all(len(x) == 1 for x in lists) else "; ".join(seed_spread(x) for x in lists)
 
 
 def _baseline_claims(b: pd.DataFrame) -> list[dict]:
-    out = []
-    for (d, ipc, aug), g in b.groupby(["dataset", "ipc", "augment"]):
-        m = g.set_index("method")["mean"]
+    out, b = [], b.assign(evaluation=[evaluation_name(r) for _, r in b.iterrows()])
+    for (d, ipc, ev), g in b.groupby(["dataset", "ipc", "evaluation"]):
+        g = g.set_index("method")
+        m, seeds = g["mean"], {k: _sm(r) for k, r in g.iterrows()}
         ours = ", ".join(f"{k} {v:.1f}" for k, v in m.sort_values(ascending=False).items())
         pap = {k: paper_number(d, int(ipc), k, item="S1 baselines") for k in m.index}
         pstr = ", ".join(f"{k} {v[0]:.1f}" for k, v in sorted(pap.items(), key=lambda kv: -kv[1][0]) if v) or "–"
-        out.append(_claim(f"S1 baselines ({aug.upper()} aug.)", f"{d} ipc {ipc}", pstr, ours,
-                          f"Forgetting lowest: {_yn(m.get('forgetting', 1e9) <= m.min())}"))
+        v = combine_verdicts([verdict(s, seeds["forgetting"]) for k, s in seeds.items() if k != "forgetting"]) \
+            if "forgetting" in seeds else "–"
+        out.append(_claim(f"S1 baselines ({ev}{'' if ev.startswith('protocol') else ' aug.'})", f"{d} ipc {ipc}", pstr, ours,
+                          _seeds_text(list(seeds.values())), f"Forgetting lowest: {v}"))
     return out
 
-
+# %% ../nbs/09b_report.ipynb #ee20fedf
 def _setting_claims(root: Path, idx: dict, profile: str) -> list[dict]:
-    "S1: IDM's lr_img and push interval in the presets, and what the profile's Table 1 runs used."
+    "S1: IDM's lr_img and push interval in the presets (checked exactly), and what the profile's Table 1 runs used."
     out = []
     for ds, ipc in [("CIFAR10", 10), ("CIFAR100", 10), ("CIFAR10", 50)]:
         p = PRESETS[("idm", ds, ipc)]
+        ok = p["lr_img"] == 0.2 and p["net_generate_interval"] == 30
         out.append(_claim("S1 IDM lr_img / push interval", f"{ds} ipc {ipc} preset", "0.2 / 30",
-                          f"{p['lr_img']} / {p['net_generate_interval']}", _yn(p["lr_img"] == 0.2 and p["net_generate_interval"] == 30)))
+                          f"{p['lr_img']} / {p['net_generate_interval']}", "–", "holds" if ok else "contradicted"))
     if idx["table1"]:
         s = load_results(root, "table1", role="set")
         used = {(r.method, r.arch): read_json(Path(root) / r.kind / r.id / "params.json")["params"] for r in s.itertuples()}
         p = used.get(("idm", "ConvNet"), {})
         out.append(_claim("S1 IDM lr_img / push interval", f"profile {profile} (Table 1 runs)", "0.2 / 30",
                           f"{p.get('lr_img', PRESETS[('idm', 'CIFAR10', 10)]['lr_img'])} / {p.get('net_generate_interval', 30)}",
-                          "recorded (profile setting)"))
+                          "–", "recorded (profile setting)"))
     return out
 
 
@@ -221,36 +270,39 @@ def _table1_claims(t1: pd.DataFrame, settings: dict) -> list[dict]:
     cells = table1_frame(t1)
     wins, n = idm_vs_dm(cells)
     where = f"{settings['dataset']} ipc {settings['ipc']}"
-    out = [_claim("S2 Table 1: IDM > DM per cell", f"{where}, 4×4", "16/16 cells", f"{wins}/{n} cells", _yn(n == 16 and wins == 16))]
+    out = [_claim("S2 Table 1: IDM > DM per cell", f"{where}, 4×4", "16/16 cells", f"IDM's mean higher in {wins}/{n} cells",
+                  _seeds_text(list(cells["seed_means"])), decided_text(table1_verdicts(cells)))]
     cc = cells[(cells.arch == "ConvNet") & (cells.eval_arch == "ConvNet")].set_index("method")
     for m in cc.index:
         out.append(_claim(f"S2 Table 1: {m.upper()} ConvNet→ConvNet", where, _pm(cc.loc[m, "paper_mean"], cc.loc[m, "paper_std"]),
-                          _pm(cc.loc[m, "mean"], cc.loc[m, "std"]),
+                          _pm(cc.loc[m, "mean"], cc.loc[m, "std"]), seed_spread(cc.loc[m, "seed_means"]),
                           "– (other dataset)" if settings["dataset"] != "CIFAR10" else f"Δ {cc.loc[m, 'diff']:+.1f}"))
     return out
 
 # %% ../nbs/09b_report.ipynb #977b8b82
 def _queue_claims(q: pd.DataFrame | None) -> list[dict]:
-    if q is None: return [_claim("S3 pre-trained queue", "–", "no number (method only)", "not run", "–")]
+    if q is None: return [_claim("S3 pre-trained queue", "–", "no number (method only)", "not run", "–", "–")]
     q = q.set_index("variant")
-    base = q["mean"].get("plain queue")
+    base, plain = q["mean"].get("plain queue"), _sm(q.loc["plain queue"])
     return [_claim(f"S3 pre-trained queue: {v}", f"{r.dataset} ipc {r.ipc}", "no number (method only)",
-                   f"{_pm(r['mean'], r['std'])} (plain {base:.1f})", f"better than plain: {_yn(r['mean'] > base)}")
-            for v, r in q.iterrows() if v != "plain queue"]
+                   f"{_pm(r['mean'], r['std'])} (plain {base:.1f})", _seeds_text([_sm(r), plain]),
+                   f"better than plain: {verdict(_sm(r), plain)}") for v, r in q.iterrows() if v != "plain queue"]
 
 
 def _figure_claims(f: pd.DataFrame) -> list[dict]:
     out = []
-    for r in f.itertuples():  # the main paper's number where the figure's set is the paper's method as published
-        p = paper_number(r.dataset, int(r.ipc), r.method, item="main paper") if (r.method == "dm" or r.expand > 1) else None
-        out.append(_claim(f"S4 Figure {r.figure}: {r.title}", f"{r.dataset} ipc {r.ipc}", _pm(*p) if p else "image only",
-                          f"figure{r.figure}.png; ConvNet {_pm(r.mean, r.std)}", "see figure"))
+    for _, r in f.iterrows():  # the main paper's number where the figure's set is the paper's method as published
+        d, ipc, m, n = r["dataset"], int(r["ipc"]), r["method"], r["figure"]
+        p = paper_number(d, ipc, m, item="main paper") if (m == "dm" or r["expand"] > 1) else None
+        out.append(_claim(f"S4 Figure {n}: {r['title']}", f"{d} ipc {ipc}", _pm(*p) if p else "image only",
+                          f"figure{n}.png; ConvNet {_pm(r['mean'], r['std'])}", seed_spread(_sm(r)), "see figure"))
     for ipc, g in f[f.method == "idm"].groupby("ipc"):
-        with_, without = g.loc[g.expand > 1, "mean"], g.loc[g.expand == 1, "mean"]
+        with_, without = g[g.expand > 1], g[g.expand == 1]
         if len(with_) and len(without):
             w, wo = with_.iloc[0], without.iloc[0]
             out.append(_claim("S4 partition-and-expansion helps", f"ipc {ipc}", "visual (textures without it)",
-                              f"with {w:.1f} vs without {wo:.1f}", _yn(w > wo)))
+                              f"with {w['mean']:.1f} vs without {wo['mean']:.1f}", _seeds_text([_sm(w), _sm(wo)]),
+                              verdict(_sm(w), _sm(wo))))
     return out
 
 
@@ -258,7 +310,7 @@ def claims(root: str | Path,  # a results set (or a run root)
            idx: dict | None = None,  # `results_of(root)[0]` (None: read here)
            res: dict | None = None,  # `results_of(root)[1]` (None: read here)
           ) -> pd.DataFrame:
-    "One row per claim of the supplement (S1–S4): item, setting, paper, ours, whether the claim holds."
+    "One row per claim (S1–S4, and the main table when run): item, setting, paper, ours, condensation seeds, verdict (`VERDICT_RULE`)."
     if idx is None or res is None: idx, res = results_of(root)
     profile = next(i["profile"] for i in idx.values() if i)
     rows = _baseline_claims(res["baselines"]) if idx["baselines"] else []
@@ -266,7 +318,32 @@ def claims(root: str | Path,  # a results set (or a run root)
     if idx["table1"]: rows += _table1_claims(res["table1"], idx["table1"]["settings"])
     rows += _queue_claims(res.get("pretrained_queue"))
     if idx["figures"]: rows += _figure_claims(res["figures"])
+    if idx.get("main_table"): rows += main_table_claims(res["main_table"])
     return pd.DataFrame(rows)
+
+# %% ../nbs/09b_report.ipynb #97ab3a98
+def main_table_frame(results: pd.DataFrame,  # `load_results(root, "main_table")` (pooled here)
+                    ) -> pd.DataFrame:
+    "The paper's main table: one row per (dataset, ipc), IDM and DM ours (pooled) beside the paper's, the seeds, the verdict on IDM > DM."
+    res, rows = pool_runs(results), []
+    for (d, ipc), g in res.groupby(["dataset", "ipc"], sort=False):
+        g, row = g.set_index("method"), {"dataset": d, "ipc": ipc}
+        for m in ("idm", "dm"):
+            p = paper_number(d, int(ipc), m, item="main paper")
+            row[f"{m.upper()} ours"] = _pm(g.loc[m, "mean"], g.loc[m, "std"]) if m in g.index else "–"
+            row[f"{m.upper()} paper"] = _pm(*p) if p else "–"
+        row["seeds (IDM; DM)"] = _seeds_text([_sm(g.loc[m]) for m in ("idm", "dm") if m in g.index])
+        row["IDM > DM"] = verdict(_sm(g.loc["idm"]), _sm(g.loc["dm"])) if {"idm", "dm"} <= set(g.index) else "–"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def main_table_claims(results: pd.DataFrame,  # `load_results(root, "main_table")`
+                     ) -> list[dict]:
+    "One claim per row of the main table: IDM > DM, with both means and the paper's."
+    return [_claim("main paper: IDM > DM", f"{r['dataset']} ipc {r['ipc']}", f"IDM {r['IDM paper']} vs DM {r['DM paper']}",
+                   f"IDM {r['IDM ours']} vs DM {r['DM ours']}", r["seeds (IDM; DM)"], r["IDM > DM"])
+            for _, r in main_table_frame(results).iterrows()]
 
 # %% ../nbs/09b_report.ipynb #40f932ce
 def _acc(df: pd.DataFrame, **match) -> str:
@@ -305,12 +382,16 @@ def summary_text(idx: dict,  # `results_of(root)[0]`
                        for d in [ex["settings"].get("dataset")] + list(ex["settings"].get("datasets", [])) if d})
     used = [df for df in _summary_sources(res) if len(df)]
     counts = lambda col: "/".join(str(v) for v in sorted({int(v) for df in used if col in df for v in df[col].dropna()})) or "?"
-    head = (f"Profile `{profile}` ({', '.join(datasets)}): ConvNet test accuracy (%), mean ± std over {counts('runs')} evaluation "
-            f"runs on {counts('test_images')} test images; full settings and provenance in `REPORT.md`.")
+    used = [df.assign(per_seed=df["runs"] / df["seeds"]) if "seeds" in df else df.assign(per_seed=df["runs"]) for df in used]
+    seeds = counts("seeds") if any("seeds" in df for df in used) else "1"
+    head = (f"Profile `{profile}` ({', '.join(datasets)}): ConvNet test accuracy (%), mean ± population std over "
+            f"{seeds} condensation seed{'s' * (seeds != '1')} × {counts('per_seed')} "
+            f"evaluation runs on {counts('test_images')} test images; full settings, provenance and the verdict rule in `REPORT.md`.")
     if idx["table1"]:
-        t = idx["table1"]["settings"]
-        wins, n = idm_vs_dm(table1_frame(res["table1"]))
-        head += f" Table 1 ({len(t['archs'])}×{len(t['eval_archs'])} cross-architecture): IDM above DM in {wins} of {n} cells."
+        t, cells = idx["table1"]["settings"], table1_frame(res["table1"])
+        wins, n = idm_vs_dm(cells)
+        head += (f" Table 1 ({len(t['archs'])}×{len(t['eval_archs'])} cross-architecture): IDM above DM in {wins} of {n} "
+                 f"cells by the mean; by the verdict rule, {decided_text(table1_verdicts(cells))}.")
     return head + "\n\n" + markdown_table(summary_table(res))
 
 # %% ../nbs/09b_report.ipynb #62a8ea1f
@@ -339,7 +420,7 @@ def report_text(claims_df: pd.DataFrame,  # `claims` output
     "`REPORT.md`: title, the profile's description, where the paper's numbers come from, the claims, the provenance."
     text = [f"# Reproduction report — profile `{prov['profile']}`", "", prov["description"], "",
             PAPER_SOURCES + " On the `cpu` profile the data set is Fashion-MNIST, so the paper's numbers (CIFAR) are "
-            "printed for reference and only the claims (orderings, counts) are compared.", "",
+            "printed for reference and only the claims (orderings, counts) are compared.", "", VERDICT_RULE, "",
             markdown_table(claims_df), "## Provenance", ""] + [f"- {k}: {v}" for k, v in prov.items()]
     return "\n".join(text) + "\n"
 
@@ -347,10 +428,14 @@ def report_text(claims_df: pd.DataFrame,  # `claims` output
 def write_report(root: str | Path,  # a results set (or a run root)
                  out: str | Path,  # where REPORT.md and SUMMARY.md go
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "Write `REPORT.md` and `SUMMARY.md` into `out`; returns (claims, summary table)."
+    "Write `REPORT.md` and `SUMMARY.md` (and the main table, when run) into `out`; returns (claims, summary table)."
     idx, res = results_of(root)
     found = claims(root, idx, res)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     with atomic_write(out / "SUMMARY.md") as f: f.write(summary_text(idx, res))
     with atomic_write(out / "REPORT.md") as f: f.write(report_text(found, provenance(root, idx)))
+    if idx.get("main_table"):
+        write_table(main_table_frame(res["main_table"]), out, "main_table", f"The paper's main table (profile "
+                    f"{idx['main_table']['profile']}): test accuracy (%), mean ± population std over condensation seeds × "
+                    "evaluation runs, ours beside the paper's; IDM > DM by the verdict rule of REPORT.md")
     return found, summary_table(res)

@@ -7,21 +7,25 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from .baselines import baseline_protocol
 from .io import papermill_options, read_json, write_json
-from .profiles import EXPERIMENTS, experiment_settings, profile_settings
+from .presets import PRESETS
+from .profiles import EXPERIMENTS, PRESET, experiment_settings, profile_experiments, profile_settings
 from .runner import run_grid
 from .runs import Run, git_revision
 from .tasks import source_ref
 
 # %% auto #0
-__all__ = ['PRESET_EXPAND', 'OUTPUT_NOTEBOOKS', 'Entry', 'experiment_entries', 'experiment_plan', 'index_path', 'run_experiment',
-           'read_index', 'load_results', 'export_results', 'output_dir', 'experiment_notebooks', 'run_notebook',
+__all__ = ['PRESET_EXPAND', 'EVAL_FROM_PRESET', 'RUN_COLUMNS', 'OUTPUT_NOTEBOOKS', 'Entry', 'experiment_entries',
+           'experiment_plan', 'plan_frame', 'profile_plan', 'index_path', 'run_experiment', 'read_index',
+           'load_results', 'pool_runs', 'export_results', 'output_dir', 'experiment_notebooks', 'run_notebook',
            'reproduce']
 
 # %% ../nbs/09c_reproduce.ipynb #4a2db1bc
@@ -29,8 +33,9 @@ __all__ = ['PRESET_EXPAND', 'OUTPUT_NOTEBOOKS', 'Entry', 'experiment_entries', '
 class Entry:
     "A run of an experiment with the labels that place it in a table or figure."
     role: str  # "set" (makes a set) or "eval" (evaluates one)
-    labels: dict  # e.g. {"method": "idm", "arch": "AlexNet", "eval_arch": "VGG11"}
+    labels: dict  # e.g. {"method": "idm", "arch": "AlexNet", "eval_arch": "VGG11", "seed": 0}
     run: Run  # the run
+    notes: dict = field(default_factory=dict)  # evaluations: what came from the preset (`from_preset`), what overrides it (`overrides`)
 
 
 PRESET_EXPAND = {"idm": 2, "dm": 1}  # partition-and-expansion of the presets (every official IDM command expands 2×2)
@@ -56,20 +61,56 @@ def _evaluate(src: Run, arch: str, ev: dict, device, **extra) -> Run:
     if device: p["device"] = device
     return Run("evaluate", p)
 
+# %% ../nbs/09c_reproduce.ipynb #42a800b6
+EVAL_FROM_PRESET = {"runs": "num_eval", "epochs": "epoch_eval_train", "batch_size": "batch_train"}  # evaluation option → preset field
+
+
+def _preset_row(method: str, dataset: str, ipc: int) -> dict | None:
+    return PRESETS.get((method, dataset, int(ipc)))
+
+
+def _need(row: dict | None, what: str) -> dict:
+    if row is None: raise ValueError(f"{what} is {PRESET!r} but the cell has no preset (write a value instead)")
+    return row
+
+
+def _seeds(s: dict, row: dict | None) -> tuple[list[int], dict]:
+    "(condensation seeds of a cell, what came from the preset): `seeds` (a list or PRESET: num_exp of them), else `[seed]`."
+    v = s.get("seeds")
+    if v is None: return [s["seed"]], {}
+    if v == PRESET: return [s["seed"] + i for i in range(_need(row, "seeds")["num_exp"])], {"seeds": "num_exp"}
+    return list(v), {}
+
+
+def _resolve_eval(ev: dict, arch: str, row: dict | None, seeds_note: dict | None = None) -> tuple[dict, str, dict]:
+    "(evaluation options, evaluation arch, notes): PRESET values read from the cell's preset; literal values that differ from it recorded as overrides."
+    ev, from_preset, overrides = dict(ev), dict(seeds_note or {}), {}
+    for k, name in EVAL_FROM_PRESET.items():
+        if ev.get(k) == PRESET: ev[k] = _need(row, k)[name]; from_preset[k] = name
+        elif row is not None and k in ev and ev[k] != row[name]: overrides[k] = f"{ev[k]} (preset {name} {row[name]})"
+    if arch == PRESET: arch = _need(row, "eval_arch")["model"]; from_preset["arch"] = "model"
+    notes = {k: v for k, v in (("from_preset", from_preset), ("overrides", overrides)) if v}
+    return ev, arch, notes
+
 # %% ../nbs/09c_reproduce.ipynb #28523e22
 def _table1_entries(s, dev, data):
     out = []
     missing = [a for a in s["archs"] if s["iterations"] and a not in s["iterations"]]
     if missing: raise ValueError(f"iterations are set per architecture but not for {missing}")
     for m in s["methods"]:
+        row = _preset_row(m, s["dataset"], s["ipc"])
+        seeds, sn = _seeds(s, row)
         for a in s["archs"]:
             over = {**s["condense"].get(m, {}), **s["condense_arch"].get(a, {}).get(m, {})}
-            src = _condense(data(s["dataset"]), s["ipc"], m, a, s["seed"], s["iterations"].get(a), over, dev)
-            out.append(Entry("set", {"method": m, "arch": a, "ipc": s["ipc"]}, src))
-            for e in s["eval_archs"]:
-                ev = {**s["evaluate"], **s["evaluate_arch"].get(e, {})}
-                if e != "ConvNet": ev.pop("net_kwargs", None)  # the width option is ConvNet's
-                out.append(Entry("eval", {"method": m, "arch": a, "eval_arch": e, "ipc": s["ipc"]}, _evaluate(src, e, ev, dev)))
+            for seed in seeds:
+                src = _condense(data(s["dataset"]), s["ipc"], m, a, seed, s["iterations"].get(a), over, dev)
+                out.append(Entry("set", {"method": m, "arch": a, "ipc": s["ipc"], "seed": seed}, src))
+                for e in s["eval_archs"]:
+                    ev = {**s["evaluate"], **s["evaluate_arch"].get(e, {})}
+                    if e != "ConvNet": ev.pop("net_kwargs", None)  # the width option is ConvNet's
+                    ev, arch, notes = _resolve_eval(ev, e, row, sn)
+                    out.append(Entry("eval", {"method": m, "arch": a, "eval_arch": e, "ipc": s["ipc"], "seed": seed},
+                                     _evaluate(src, arch, ev, dev), notes))
     return out
 
 
@@ -77,40 +118,73 @@ def _figures_entries(s, dev, data):
     out = []
     for f in s["sets"]:
         m, ipc = f["method"], f["ipc"]
+        row = _preset_row(m, f["dataset"], ipc)
+        seeds, sn = _seeds(s, row)
         expand = {} if f["expand"] == PRESET_EXPAND[m] else {"expand": f["expand"]}
         over = {**s["condense"].get(m, {}), **s["condense_arch"].get(s["arch"] or "ConvNet", {}).get(m, {}),
                 **s["condense_ipc"].get(str(ipc), {}).get(m, {}), **expand}
-        src = _condense(data(f["dataset"]), ipc, m, s["arch"], s["seed"], s["iterations"].get(str(ipc)), over, dev)
-        lab = {k: f[k] for k in ("figure", "dataset", "ipc", "method", "expand", "title")}
-        out += [Entry("set", lab, src), Entry("eval", {**lab, "eval_arch": "ConvNet"}, _evaluate(src, "ConvNet", s["evaluate"], dev))]
+        ev, arch, notes = _resolve_eval(s["evaluate"], s.get("eval_arch", "ConvNet"), row, sn)
+        for seed in seeds:
+            src = _condense(data(f["dataset"]), ipc, m, s["arch"], seed, s["iterations"].get(str(ipc)), over, dev)
+            lab = {**{k: f[k] for k in ("figure", "dataset", "ipc", "method", "expand", "title")}, "seed": seed}
+            out += [Entry("set", lab, src), Entry("eval", {**lab, "eval_arch": arch}, _evaluate(src, arch, ev, dev), notes)]
     return out
 
-
+# %% ../nbs/09c_reproduce.ipynb #b3a1214c
 def _baselines_entries(s, dev, data):
+    "Coresets per selection seed, each evaluated with every augmentation of `augments` and every named protocol of `protocols`."
     out = []
     for d in s["datasets"]:
         for ipc in s["ipcs"]:
             for m in s["methods"]:
-                p = {**data(d), "method": m, "ipc": ipc, "seed": s["seed"], **s.get(m, {})}
-                if dev: p["device"] = dev
-                src = Run("baseline", p)
-                out.append(Entry("set", {"dataset": d, "ipc": ipc, "method": m}, src))
-                for aug in s["augments"]:
-                    out.append(Entry("eval", {"dataset": d, "ipc": ipc, "method": m, "augment": aug, "eval_arch": s["eval_arch"]},
-                                     _evaluate(src, s["eval_arch"], s["evaluate"], dev, augment=aug)))
+                for seed in s.get("seeds") or [s["seed"]]:  # coresets have no preset: a list or the one seed
+                    p = {**data(d), "method": m, "ipc": ipc, "seed": seed, **s.get(m, {})}
+                    if dev: p["device"] = dev
+                    src = Run("baseline", p)
+                    lab = {"dataset": d, "ipc": ipc, "method": m}
+                    out.append(Entry("set", {**lab, "seed": seed}, src))
+                    for aug in s["augments"]:
+                        out.append(Entry("eval", {**lab, "augment": aug, "eval_arch": s["eval_arch"], "seed": seed},
+                                         _evaluate(src, s["eval_arch"], s["evaluate"], dev, augment=aug)))
+                    for name in s.get("protocols", []):
+                        opts = baseline_protocol(name, d, s["eval_arch"])
+                        out.append(Entry("eval", {**lab, "augment": opts["augment"], "protocol": name, "eval_arch": s["eval_arch"],
+                                                  "seed": seed}, _evaluate(src, s["eval_arch"], {**s["evaluate"], **opts}, dev),
+                                         {"protocol": opts}))
     return out
 
 
 def _queue_entries(s, dev, data):
     out = []
+    row = _preset_row("idm", s["dataset"], s["ipc"])
+    seeds, sn = _seeds(s, row)
+    ev, arch, notes = _resolve_eval(s["evaluate"], s.get("eval_arch", "ConvNet"), row, sn)
     for name, over in s["variants"].items():
-        src = _condense(data(s["dataset"]), s["ipc"], "idm", s["arch"], s["seed"], s["iterations"], {**s["condense"], **over}, dev)
-        lab = {"variant": name, "dataset": s["dataset"], "ipc": s["ipc"]}
-        out += [Entry("set", lab, src), Entry("eval", {**lab, "eval_arch": "ConvNet"}, _evaluate(src, "ConvNet", s["evaluate"], dev))]
+        for seed in seeds:
+            src = _condense(data(s["dataset"]), s["ipc"], "idm", s["arch"], seed, s["iterations"], {**s["condense"], **over}, dev)
+            lab = {"variant": name, "dataset": s["dataset"], "ipc": s["ipc"], "seed": seed}
+            out += [Entry("set", lab, src), Entry("eval", {**lab, "eval_arch": arch}, _evaluate(src, arch, ev, dev), notes)]
+    return out
+
+
+def _main_entries(s, dev, data):
+    "The paper's main table: every (dataset, ipc, method) of the settings that has a preset."
+    out = []
+    for d in s["datasets"]:
+        for ipc in s["ipcs"]:
+            for m in s["methods"]:
+                row = _preset_row(m, d, ipc)
+                if row is None: continue
+                seeds, sn = _seeds(s, row)
+                ev, arch, notes = _resolve_eval(s["evaluate"], s.get("eval_arch", "ConvNet"), row, sn)
+                for seed in seeds:
+                    src = _condense(data(d), ipc, m, None, seed, s["iterations"], s["condense"].get(m, {}), dev)
+                    lab = {"dataset": d, "ipc": ipc, "method": m, "seed": seed}
+                    out += [Entry("set", lab, src), Entry("eval", {**lab, "eval_arch": arch}, _evaluate(src, arch, ev, dev), notes)]
     return out
 
 _BUILDERS = {"table1": _table1_entries, "figures": _figures_entries, "baselines": _baselines_entries,
-             "pretrained_queue": _queue_entries}
+             "pretrained_queue": _queue_entries, "main_table": _main_entries}
 
 # %% ../nbs/09c_reproduce.ipynb #80369ab6
 def _dataset_found(name: str, data_root: str | None) -> bool:
@@ -142,6 +216,36 @@ def experiment_plan(entries: list[Entry],  # `experiment_entries` output (of one
     stages = [[e.run for e in entries if e.role == r] for r in ("set", "eval")]
     return [list({r.kind + r.id: r for r in st}.values()) for st in stages]
 
+
+def plan_frame(entries: list[Entry],  # `experiment_entries` output
+              ) -> pd.DataFrame:
+    "One row per cell (the evaluation labels but the seed): condensation seeds × evaluation runs, arch, epochs, batch, augmentation, what came from the preset, the overrides."
+    rows = {}
+    for e in (e for e in entries if e.role == "eval"):
+        key = tuple((k, v) for k, v in e.labels.items() if k != "seed")
+        p = e.run.params
+        r = rows.setdefault(key, {"cell": ", ".join(f"{k} {v}" for k, v in key), "seeds": 0, "eval runs": p.get("runs", 5),
+                                  "arch": p["arch"], "epochs": p.get("epochs", 1000), "batch": p.get("batch_size", 256),
+                                  "augment": p.get("augment", "dsa"),
+                                  "from preset": ", ".join(f"{k}={v}" for k, v in e.notes.get("from_preset", {}).items()),
+                                  "overrides": ", ".join(f"{k} {v}" for k, v in e.notes.get("overrides", {}).items())})
+        r["seeds"] += 1
+    df = pd.DataFrame(list(rows.values()))
+    if len(df): df.insert(3, "accuracies", df["seeds"] * df["eval runs"])
+    return df
+
+
+def profile_plan(profile: str | dict,  # profile name or settings
+                 experiments: tuple[str, ...] | None = None,  # which (None: every experiment the profile has)
+                 *, overrides: dict | None = None,  # experiment → its overrides, e.g. {"main_table": {"datasets": ["CIFAR10"]}}
+                 data_root: str | None = None,  # where datasets are looked for (the queue's fallback)
+                ) -> pd.DataFrame:
+    "`plan_frame` of every experiment of a profile, with an `experiment` column: what a run would do, without running it."
+    frames = [plan_frame(experiment_entries(profile, ex, overrides=(overrides or {}).get(ex), data_root=data_root))
+              .assign(experiment=ex) for ex in (experiments or profile_experiments(profile))]
+    df = pd.concat(frames, ignore_index=True)
+    return df[["experiment"] + [c for c in df.columns if c != "experiment"]]
+
 # %% ../nbs/09c_reproduce.ipynb #b66dc853
 def _profile_name(profile) -> str: return profile if isinstance(profile, str) else profile.get("name", "custom")
 
@@ -167,7 +271,8 @@ def run_experiment(profile: str | dict,  # profile name or settings
     idx = {"profile": _profile_name(profile), "experiment": experiment,
            "settings": experiment_settings(profile, experiment, overrides), "overrides": overrides or {},
            "description": profile_settings(profile).get("description", ""),
-           "entries": [{"role": e.role, "labels": e.labels, "kind": e.run.kind, "id": e.run.id} for e in entries]}
+           "entries": [{"role": e.role, "labels": e.labels, "kind": e.run.kind, "id": e.run.id, **({"notes": e.notes} if e.notes else {})}
+                       for e in entries]}
     write_json(index_path(root, experiment), idx)
     run_kw.setdefault("progress", False)
     summaries = {}
@@ -209,7 +314,27 @@ def load_results(root: str | Path,  # a run root or a results set
             if c not in df: df[c] = float("nan")
     return df
 
+# %% ../nbs/09c_reproduce.ipynb #7f2a45b5
+RUN_COLUMNS = ("seed", "kind", "id", "status", "wall_time_s", "profile", "mean", "std", "accuracies", "runs", "test_images",
+               "error")  # columns of `load_results` that are not a cell's labels
 
+def pool_runs(results: pd.DataFrame,  # `load_results(..., role="eval")`: one row per evaluation of one set
+             ) -> pd.DataFrame:
+    "One row per cell, as the official code counts: mean and population std over all seeds × evaluation runs; `seeds`, `seed_means`, `seed_std` (sample std of the seed means)."
+    if not len(results) or "seed_means" in results or "accuracies" not in results: return results  # already pooled
+    keys = [c for c in results.columns if c not in RUN_COLUMNS]
+    rows = []
+    for _, g in results.groupby(keys, sort=False, dropna=False):
+        row, ok = g.iloc[0].to_dict(), g[g["mean"].notna()]
+        accs = [float(a) for lst in ok["accuracies"] for a in lst]
+        if len(ok) > 1: row.update(mean=float(np.mean(accs)), std=float(np.std(accs)))  # one set: its stored numbers
+        row.update(accuracies=accs, runs=len(accs), seeds=len(ok), seed_means=[float(m) for m in ok["mean"]],
+                   seed_std=float(np.std(ok["mean"], ddof=1)) if len(ok) > 1 else float("nan"), ids=list(g.get("id", [])),
+                   **({"status": "ok" if (g["status"] == "ok").all() else ",".join(sorted(set(g["status"])))} if "status" in g else {}))
+        rows.append(row)
+    return pd.DataFrame(rows).drop(columns=["seed", "id"], errors="ignore")
+
+# %% ../nbs/09c_reproduce.ipynb #90da2527
 _SET_FILES = ("synset.pt", "synset.json")
 
 def export_results(root: str | Path,  # the run root
@@ -267,7 +392,7 @@ def reproduce(profile: str = "cpu",  # a name in `idm.profiles.PROFILES`
               figures: str | Path = "figures",  # outputs; non-cpu profiles write into figures/<profile>
               executor: str = "inprocess",  # `idm.runner` executor of the runs
               notebooks: str | Path | None = None,  # folder of the experiment notebooks (None: nbs/experiments)
-              experiments: tuple[str, ...] = EXPERIMENTS,  # which compute experiments to run
+              experiments: tuple[str, ...] | None = None,  # which compute experiments (None: all the profile has; others are skipped)
               data_root: str | None = None,  # where datasets are looked for
               data_file: str | None = None,  # a tensors file replacing every dataset (tests)
               **run_kw,  # further `run_grid` arguments (max_parallel, slurm, timeout_min, force)
@@ -278,6 +403,10 @@ def reproduce(profile: str = "cpu",  # a name in `idm.profiles.PROFILES`
     out, root = output_dir(figures, name), Path(root)
     summary = {"profile": name, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "git": git_revision(),
                "root": str(root), "out": str(out), "experiments": {}}
+    have = profile_experiments(profile)
+    skipped = [ex for ex in (experiments or have) if ex not in have]
+    if skipped: print(f"not in profile {name}: {', '.join(skipped)} (skipped)", flush=True)
+    experiments = tuple(ex for ex in (experiments or have) if ex in have)
     for ex in experiments:
         t = time.perf_counter()
         runs = run_experiment(profile, ex, root, data_root=data_root, data_file=data_file, executor=executor, **run_kw)
