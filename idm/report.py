@@ -407,6 +407,7 @@ def provenance(root: str | Path,  # a results set (or a run root)
             "total run wall time (min)": round(sum(m.get("wall_time_s") or 0 for m in metas) / 60, 1),
             "seeds": sorted({m.get("seed") for m in metas if m.get("seed") is not None}),
             "versions": first.get("versions"), "device": first.get("device_name"), "threads": first.get("torch_threads"),
+            "CPU kernels": first.get("kernels") or "not recorded (runs made before idm recorded the CPU capability)",
             "git revision(s)": sorted({(m.get("git") or {}).get("revision") or "unknown" for m in metas})}
 
 

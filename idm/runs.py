@@ -26,7 +26,7 @@ from .io import read_json
 
 # %% auto #0
 __all__ = ['IDENTITY_EXCLUDED', 'canonical_json', 'run_id', 'Run', 'grid', 'package_versions', 'git_revision', 'utc_now',
-           'device_name', 'allocator', 'environment_info', 'run_status', 'is_finished']
+           'device_name', 'allocator', 'kernel_info', 'environment_info', 'run_status', 'is_finished']
 
 # %% ../nbs/07_runs.ipynb #f2f27e65
 IDENTITY_EXCLUDED = frozenset({"data_root", "device", "progress", "download", "checkpoint_every", "log_every",
@@ -171,13 +171,25 @@ def allocator(environ: Mapping[str, str] | None = None,  # the environment (None
     return "glibc (hugetlb)" if "glibc.malloc.hugetlb=1" in env.get("GLIBC_TUNABLES", "") else "glibc"
 
 
+def kernel_info() -> dict:
+    "What chooses the CPU kernels, and so the last bits of a result: torch's CPU capability, oneDNN's version, the CPU's vector extensions."
+    onednn = next((l.split("v", 1)[1].split()[0] for l in torch.__config__.show().splitlines()
+                   if "MKL-DNN" in l or "oneDNN" in l), None)
+    flags = ""
+    with contextlib.suppress(OSError):
+        flags = next((l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("flags")), "")
+    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+    return {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "onednn": onednn, "torch": torch.__version__,
+            "cpu_extensions": [f for f in wanted if f in flags.split()]}
+
+
 def environment_info(device: str | torch.device | None = None,  # the device the run uses
                     ) -> dict:
     "Versions, git revision, Python, device, thread count and allocator (never the host name)."
     return {"versions": package_versions(), "git": git_revision(), "python": platform.python_version(),
             "device": str(device) if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"),
             "device_name": device_name(device), "cuda": torch.version.cuda, "torch_threads": torch.get_num_threads(),
-            "allocator": allocator()}
+            "allocator": allocator(), "kernels": kernel_info()}
 
 # %% ../nbs/07_runs.ipynb #085b6cf2
 def run_status(root: str | Path,  # the grid's root folder
