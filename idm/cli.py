@@ -101,14 +101,14 @@ def build_parser(prog: str = "python -m idm",  # how the program is called (usag
     add_data_command(_subparser(sub, "data", "make sure a dataset is available (find, download, verify)",
                                 "{prog} data FashionMNIST --download", prog))
     c = _subparser(sub, "condense", "condense a dataset into a synthetic set with IDM or DM and save it",
-                   "{prog} condense FashionMNIST 1 --iterations 20 --set width=8 --out fm-idm-1.pt", prog)
+                   "{prog} condense FashionMNIST 1 --iterations 20 --set width=8 batch_real=64 --out fm-idm-1.pt", prog)
     c.add_argument("dataset", help="dataset name, e.g. FashionMNIST"); c.add_argument("ipc", type=int, help="images per class")
     c.add_argument("--method", default="idm", choices=["idm", "dm"], help="default: idm")
     c.add_argument("--iterations", type=int, default=None, help="default: the preset's (20000)")
     c.add_argument("--seed", type=int, default=0, help="run seed (default: 0)")
     c.add_argument("--arch", default=None, help="architecture (default: the preset's)")
-    c.add_argument("--set", action="append", metavar="KEY=VALUE", help="any option of idm.condense.condense "
-                   "(preset option, switch or network keyword); the value is read as JSON when it parses. Repeatable")
+    c.add_argument("--set", action="extend", nargs="+", metavar="KEY=VALUE", help="options of idm.condense.condense "
+                   "(preset options, switches, network keywords, preset_from); a value is read as JSON when it parses")
     c.add_argument("--out", required=True, help="the .pt file to write (its .json sibling is written too)")
     e = _subparser(sub, "evaluate", "train fresh networks on a saved set and test them on its dataset",
                    "{prog} evaluate fm-idm-1.pt --epochs 20 --runs 2 --test-per-class 100", prog)
