@@ -17,7 +17,7 @@ from .io import run_main
 from .runner import CommandLineError, add_commands
 
 # %% auto #0
-__all__ = ['parse_value', 'parse_settings', 'build_parser', 'main']
+__all__ = ['parse_value', 'parse_settings', 'reproduce_plan', 'format_plan', 'build_parser', 'main']
 
 # %% ../nbs/07c_cli.ipynb #b97f7d6c
 def parse_value(text: str,  # the text after `=`
@@ -83,6 +83,38 @@ def _evaluate(a: argparse.Namespace) -> int:
     print(f"{arch}{p['net_kwargs'] or ''}, expand {p['expand']}, {a.runs} runs x {a.epochs} epochs, "
           f"{n_test} test images: {format_pm(res['mean'], res['std'], 2, ' ± ')} %")
     return 0
+
+# %% ../nbs/07c_cli.ipynb #30b40a5f
+def reproduce_plan(profile: str,  # a name in `idm.profiles.PROFILES`
+                   root: str | Path = "runs",  # root of the run folders, where finished runs are looked for
+                   experiments: list[str] | tuple[str, ...] | None = None,  # which compute experiments (None: all)
+                   data_root: str | None = None,  # where datasets are looked for (not part of run ids)
+                  ) -> "pd.DataFrame":
+    "Per experiment: its set-making runs and evaluations, and how many of each are finished under `root`."
+    import pandas as pd
+    from idm.runs import is_finished
+    from idm.profiles import EXPERIMENTS
+    from idm.reproduce import experiment_entries, experiment_plan
+    experiments = list(EXPERIMENTS if experiments is None else experiments)
+    unknown = [e for e in experiments if e not in EXPERIMENTS]
+    if unknown: raise CommandLineError(f"unknown experiment(s) {', '.join(unknown)}; known: {', '.join(EXPERIMENTS)}")
+    rows = []
+    for ex in experiments:
+        sets, evals = experiment_plan(experiment_entries(profile, ex, data_root=data_root))
+        rows.append({"experiment": ex, "sets": len(sets), "sets_finished": sum(is_finished(root, r) for r in sets),
+                     "evaluations": len(evals), "evaluations_finished": sum(is_finished(root, r) for r in evals)})
+    return pd.DataFrame(rows, columns=["experiment", "sets", "sets_finished", "evaluations", "evaluations_finished"])
+
+
+def format_plan(plan: "pd.DataFrame",  # `reproduce_plan` output
+                profile: str,  # the profile's name
+                root: str | Path,  # the root it was counted in
+               ) -> str:
+    "The plan as the text `reproduce --dry-run` prints: a table, then the totals (runs to do, runs finished)."
+    todo = int((plan["sets"] - plan["sets_finished"] + plan["evaluations"] - plan["evaluations_finished"]).sum())
+    done = int((plan["sets_finished"] + plan["evaluations_finished"]).sum())
+    return (f"dry run: the plan of profile {profile} (nothing is run)\n{plan.to_string(index=False)}\n"
+            f"{todo} runs to do, {done} already finished under {root}")
 
 # %% ../nbs/07c_cli.ipynb #92130a18
 def _subparser(sub, name: str, help: str, example: str, prog: str):

@@ -28,7 +28,7 @@ from .tasks import SET_FILES, UnknownTaskError, get_task, source_ref
 # %% auto #0
 __all__ = ['EXECUTORS', 'LOCAL_TIMEOUT_MIN', 'KEY_METRICS', 'execute_run', 'slurm_parameters', 'run_grid', 'dependencies',
            'evaluations', 'check_plan', 'run_plan', 'status_table', 'load_plan', 'CommandLineError', 'add_commands',
-           'main', 'reproduce_plan', 'format_plan']
+           'main']
 
 # %% ../nbs/07b_runner.ipynb #8d735644
 def _summary(run: Run, status: str, wall: float | None = None, error: str | None = None) -> dict:
@@ -443,6 +443,7 @@ def _reproduce(a: argparse.Namespace) -> int:
     if a.profile not in PROFILES:
         raise CommandLineError(f"unknown profile {a.profile!r}; known: {', '.join(sorted(PROFILES))}")
     if a.dry_run:
+        from idm.cli import format_plan, reproduce_plan
         print(format_plan(reproduce_plan(a.profile, a.root, a.experiments, a.data_root), a.profile, a.root))
         return 0
     from idm.reproduce import reproduce
@@ -462,37 +463,6 @@ def main(argv: list[str] | None = None,  # command-line arguments (None: sys.arg
     except CommandLineError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-
-# %% ../nbs/07b_runner.ipynb #b3310ec0
-def reproduce_plan(profile: str,  # a name in `idm.profiles.PROFILES`
-                   root: str | Path = "runs",  # root of the run folders, where finished runs are looked for
-                   experiments: Iterable[str] | None = None,  # which compute experiments (None: all)
-                   data_root: str | None = None,  # where datasets are looked for (not part of run ids)
-                  ) -> "pd.DataFrame":
-    "Per experiment: its set-making runs and evaluations, and how many of each are finished under `root`."
-    import pandas as pd
-    from idm.profiles import EXPERIMENTS
-    from idm.reproduce import experiment_entries, experiment_plan
-    experiments = list(EXPERIMENTS if experiments is None else experiments)
-    unknown = [e for e in experiments if e not in EXPERIMENTS]
-    if unknown: raise CommandLineError(f"unknown experiment(s) {', '.join(unknown)}; known: {', '.join(EXPERIMENTS)}")
-    rows = []
-    for ex in experiments:
-        sets, evals = experiment_plan(experiment_entries(profile, ex, data_root=data_root))
-        rows.append({"experiment": ex, "sets": len(sets), "sets_finished": sum(is_finished(root, r) for r in sets),
-                     "evaluations": len(evals), "evaluations_finished": sum(is_finished(root, r) for r in evals)})
-    return pd.DataFrame(rows, columns=["experiment", "sets", "sets_finished", "evaluations", "evaluations_finished"])
-
-
-def format_plan(plan: "pd.DataFrame",  # `reproduce_plan` output
-                profile: str,  # the profile's name
-                root: str | Path,  # the root it was counted in
-               ) -> str:
-    "The plan as the text `reproduce --dry-run` prints: a table, then the totals (runs to do, runs finished)."
-    todo = int((plan["sets"] - plan["sets_finished"] + plan["evaluations"] - plan["evaluations_finished"]).sum())
-    done = int((plan["sets_finished"] + plan["evaluations_finished"]).sum())
-    return (f"dry run: the plan of profile {profile} (nothing is run)\n{plan.to_string(index=False)}\n"
-            f"{todo} runs to do, {done} already finished under {root}")
 
 # %% ../nbs/07b_runner.ipynb #62f2ce58
 run_main(__name__, main)

@@ -28,7 +28,7 @@ def main(argv=None):
                     "under --root) and run nothing")
     args = ap.parse_args(argv)
     if args.dry_run:
-        from idm.runner import format_plan, reproduce_plan
+        from idm.cli import format_plan, reproduce_plan
         plan = reproduce_plan(args.profile, args.root, args.experiments, args.data_root)
         print(format_plan(plan, args.profile, args.root))
         return 0
