@@ -70,8 +70,12 @@ def _evaluate(a: argparse.Namespace) -> int:
     from idm.plots import format_pm
     from idm.sets import load_set
     from idm.tasks import stratified_subset
+    from idm.data import UnknownDatasetError
     syn = load_set(a.set_file)
-    data = load_dataset(syn.dataset, a.data_root, download=a.download)
+    try: data = load_dataset(syn.dataset, a.data_root, download=a.download)
+    except UnknownDatasetError:   # a set of your own data (idm.data.from_tensors)
+        raise CommandLineError(f"{a.set_file} was made from {syn.dataset!r}, not a dataset idm loads by name: evaluate it "
+                               "in Python, idm.evaluate.evaluate_runs(set, arch, your_data)") from None
     test, n_test = data, len(data.test)
     if a.test_per_class:
         idx = stratified_subset(data.test.labels, a.test_per_class)
