@@ -7,6 +7,8 @@ PROFILE ?= cpu
 STAMP := $(VENV)/.idm-installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# further arguments of tools/reproduce.py, e.g. `make reproduce REPRODUCE_ARGS=--dry-run` (the plan, nothing run)
+REPRODUCE_ARGS ?=
 # a faster allocator for CPU runs (same results): see tools/malloc_env.sh; `make ... MALLOC_ENV=` runs without it
 MALLOC_ENV ?= $(shell bash tools/malloc_env.sh)
 
@@ -33,7 +35,7 @@ test-slow: data
 	env IDM_TEST_FLAGS=slow $(MALLOC_ENV) $(PY) -m pytest tests/test_notebooks.py -ra $(PYTEST_ARGS)
 
 reproduce: data
-	env $(MALLOC_ENV) $(PY) tools/reproduce.py --profile $(PROFILE)
+	env $(MALLOC_ENV) $(PY) tools/reproduce.py --profile $(PROFILE) $(REPRODUCE_ARGS)
 
 # the speed and memory tables of benchmarks/README.md (not a test)
 bench: data

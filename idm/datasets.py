@@ -19,11 +19,12 @@ import torch
 from torch import Tensor
 
 from .data import (CLASS_NAMES, DATASETS, CorruptDataError, DataError, DataNotFoundError, ImageData, Split,
-                      canonical_name, normalize_images)
+                      UnknownDatasetError, canonical_name, normalize_images)
 from .io import run_main
 
 # %% auto #0
-__all__ = ['DEBIAN_FASHION_MNIST', 'find_dataset', 'read_idx', 'imagenet_subset_classes', 'load_dataset', 'main']
+__all__ = ['DEBIAN_FASHION_MNIST', 'find_dataset', 'read_idx', 'imagenet_subset_classes', 'load_dataset', 'add_data_command',
+           'main']
 
 # %% ../nbs/00b_datasets.ipynb #0efbcb96
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")  # Debian/Ubuntu package dataset-fashion-mnist
@@ -365,15 +366,8 @@ def load_dataset(name: str, # dataset name or alias: MNIST, FashionMNIST, CIFAR1
     return data.to(device)
 
 # %% ../nbs/00b_datasets.ipynb #99f91c46
-def main(argv: list[str] | None = None, # command-line arguments (None: sys.argv[1:])
-        ) -> int:
-    "Command line: make sure a dataset is available and say where it is; returns the exit status."
-    p = argparse.ArgumentParser(prog="python -m idm.datasets", description="Make sure a dataset is available to idm.")
-    p.add_argument("name", help=f"dataset: {', '.join(DATASETS)}")
-    p.add_argument("--root", default=None, help="folder to look in first (and to download into)")
-    p.add_argument("--download", action="store_true", help="fetch it with torchvision if missing (MNIST, FashionMNIST, CIFAR)")
-    p.add_argument("--no-verify", action="store_true", help="only locate the files, do not read them")
-    a = p.parse_args(argv)
+def _check_command(a: argparse.Namespace) -> int:
+    "The dataset check of `main`: 0 found (and readable), 1 missing or broken, 2 an unknown name."
     try:
         loc = find_dataset(a.name, a.root, a.download)
         print(f"{canonical_name(a.name)}: found in {loc.absolute()}")
@@ -383,8 +377,28 @@ def main(argv: list[str] | None = None, # command-line arguments (None: sys.argv
                   f"{d.num_classes} classes")
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(e, UnknownDatasetError) else 1
     return 0
+
+
+def add_data_command(p: argparse.ArgumentParser,  # a parser or a subcommand's parser
+                    ) -> argparse.ArgumentParser:
+    "Give `p` the dataset check's arguments (NAME, --root, --download, --no-verify) and its `handler`; returns `p`."
+    p.add_argument("name", help=f"dataset: {', '.join(DATASETS)}")
+    p.add_argument("--root", default=None, help="folder to look in first (and to download into)")
+    p.add_argument("--download", action="store_true", help="fetch it with torchvision if missing (MNIST, FashionMNIST, CIFAR)")
+    p.add_argument("--no-verify", action="store_true", help="only locate the files, do not read them")
+    p.set_defaults(handler=_check_command)
+    return p
+
+
+def main(argv: list[str] | None = None, # command-line arguments (None: sys.argv[1:])
+        ) -> int:
+    "Command line: make sure a dataset is available and say where it is; returns the exit status."
+    p = argparse.ArgumentParser(prog="python -m idm.datasets", description="Make sure a dataset is available to idm.",
+                                epilog="example: python -m idm.datasets FashionMNIST --download")
+    a = add_data_command(p).parse_args(argv)
+    return a.handler(a)
 
 # %% ../nbs/00b_datasets.ipynb #1e40ff1e
 run_main(__name__, main)

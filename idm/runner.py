@@ -27,7 +27,8 @@ from .tasks import SET_FILES, UnknownTaskError, get_task, source_ref
 
 # %% auto #0
 __all__ = ['EXECUTORS', 'LOCAL_TIMEOUT_MIN', 'KEY_METRICS', 'execute_run', 'slurm_parameters', 'run_grid', 'dependencies',
-           'evaluations', 'check_plan', 'run_plan', 'status_table', 'load_plan', 'main']
+           'evaluations', 'check_plan', 'run_plan', 'status_table', 'load_plan', 'CommandLineError', 'add_commands',
+           'main']
 
 # %% ../nbs/07b_runner.ipynb #8d735644
 def _summary(run: Run, status: str, wall: float | None = None, error: str | None = None) -> dict:
@@ -345,32 +346,53 @@ def load_plan(spec: str | Path | dict | list,  # a JSON file, or its parsed cont
     return stages
 
 # %% ../nbs/07b_runner.ipynb #988ebebe
-class _CommandLineError(Exception):
+class CommandLineError(Exception):
     "A mistake on the command line: reported in one line, exit status 2."
+
+
+def _execution_options(sp: argparse.ArgumentParser):
+    sp.add_argument("--root", default="runs", help="root folder of the run folders (default: runs)")
+    sp.add_argument("--executor", default="inprocess", choices=EXECUTORS)
+    sp.add_argument("--max-parallel", type=int, default=None, help="processes / local jobs / array jobs at once")
+    sp.add_argument("--force", action="store_true", help="rerun finished runs too")
+    sp.add_argument("--timeout-min", type=int, default=None, help="job time limit in minutes (required for slurm)")
+    sp.add_argument("--partition", default=None); sp.add_argument("--account", default=None)
+    sp.add_argument("--cpus-per-task", type=int, default=None); sp.add_argument("--mem-gb", type=float, default=None)
+
+
+def add_commands(sub,  # the `add_subparsers()` object of a parser
+                 prog: str = "python -m idm.runner",  # how the program is called, for the examples
+                ) -> None:
+    "Add `run`, `status` and `reproduce` to `sub`; each parsed namespace carries its `handler(namespace) -> status`."
+    fmt = argparse.RawDescriptionHelpFormatter
+    r = sub.add_parser("run", help="run the plan in a JSON file", formatter_class=fmt, description="Run the plan in a "
+                       "JSON file (stages of runs); finished runs are skipped.",
+                       epilog=f"example:\n  {prog} run plan.json --root runs --executor processes --max-parallel 2")
+    r.add_argument("plan", help="plan file (JSON)"); _execution_options(r)
+    r.add_argument("--no-progress", action="store_true", help="no progress bar over the runs"); r.set_defaults(handler=_run)
+    s = sub.add_parser("status", help="print a table of the runs under a root", formatter_class=fmt,
+                       description="Print a table of the runs under a root.",
+                       epilog=f"examples:\n  {prog} status runs\n  {prog} status --root runs --kind evaluate")
+    s.add_argument("root", nargs="?", default=None, help="root folder (default: runs)")
+    s.add_argument("--root", dest="root_option", default=None, help="the same, as an option")
+    s.add_argument("--kind", default=None, help="only runs of this kind"); s.set_defaults(handler=_status)
+    q = sub.add_parser("reproduce", help="run a profile of the paper's experiments (idm.profiles.PROFILES)",
+                       formatter_class=fmt, description="Run a profile of the paper's experiments end to end: "
+                       "runs, results set, tables, figures and report.",
+                       epilog=f"examples:\n  {prog} reproduce --profile cpu --dry-run\n"
+                              f"  {prog} reproduce --profile tiny --root runs --figures figures")
+    q.add_argument("--profile", required=True, help="a name in idm.profiles.PROFILES, e.g. cpu")
+    q.add_argument("--figures", default="figures", help="outputs folder (default: figures)")
+    q.add_argument("--experiments", nargs="+", default=None, help="only these compute experiments (default: all)")
+    q.add_argument("--data-root", default=None, help="where datasets are looked for")
+    q.add_argument("--dry-run", action="store_true", help="print the plan (runs per experiment, how many are "
+                   "finished under --root) and run nothing")
+    _execution_options(q); q.set_defaults(handler=_reproduce)
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m idm.runner", description="Run grids of idm experiments.")
-    sub = p.add_subparsers(dest="command", required=True)
-    def execution(sp):
-        sp.add_argument("--root", default="runs", help="root folder of the run folders (default: runs)")
-        sp.add_argument("--executor", default="inprocess", choices=EXECUTORS)
-        sp.add_argument("--max-parallel", type=int, default=None, help="processes / local jobs / array jobs at once")
-        sp.add_argument("--force", action="store_true", help="rerun finished runs too")
-        sp.add_argument("--timeout-min", type=int, default=None, help="job time limit in minutes (required for slurm)")
-        sp.add_argument("--partition", default=None); sp.add_argument("--account", default=None)
-        sp.add_argument("--cpus-per-task", type=int, default=None); sp.add_argument("--mem-gb", type=float, default=None)
-    r = sub.add_parser("run", help="run the plan in a JSON file"); r.add_argument("plan", help="plan file (JSON)")
-    execution(r); r.add_argument("--no-progress", action="store_true", help="no progress bar over the runs")
-    s = sub.add_parser("status", help="print a table of the runs under a root")
-    s.add_argument("root", nargs="?", default=None, help="root folder (default: runs)")
-    s.add_argument("--root", dest="root_option", default=None, help="the same, as an option")
-    s.add_argument("--kind", default=None, help="only runs of this kind")
-    q = sub.add_parser("reproduce", help="run a profile of the paper's experiments (idm.profiles.PROFILES)")
-    q.add_argument("--profile", required=True, help="a name in idm.profiles.PROFILES, e.g. cpu")
-    q.add_argument("--figures", default="figures", help="outputs folder (default: figures)")
-    q.add_argument("--experiments", nargs="+", default=None, help="only these compute experiments (default: all)")
-    q.add_argument("--data-root", default=None, help="where datasets are looked for"); execution(q)
+    add_commands(p.add_subparsers(dest="command", required=True))
     return p
 
 
@@ -379,7 +401,7 @@ def _grid_options(a: argparse.Namespace) -> dict:
     kw: dict[str, Any] = {"force": True} if a.force else {}
     if a.max_parallel is not None: kw["max_parallel"] = a.max_parallel
     if a.executor == "slurm":
-        if a.timeout_min is None: raise _CommandLineError("--timeout-min is required with --executor slurm")
+        if a.timeout_min is None: raise CommandLineError("--timeout-min is required with --executor slurm")
         kw["slurm"] = {k: v for k, v in dict(timeout_min=a.timeout_min, partition=a.partition, account=a.account,
                                               cpus_per_task=a.cpus_per_task, mem_gb=a.mem_gb).items() if v is not None}
     elif a.timeout_min is not None: kw["timeout_min"] = a.timeout_min
@@ -388,7 +410,7 @@ def _grid_options(a: argparse.Namespace) -> dict:
 # %% ../nbs/07b_runner.ipynb #b4848a2a
 def _status(a: argparse.Namespace) -> int:
     if a.root and a.root_option and a.root != a.root_option:
-        raise _CommandLineError(f"two roots given ({a.root} and --root {a.root_option}): give one")
+        raise CommandLineError(f"two roots given ({a.root} and --root {a.root_option}): give one")
     root = a.root or a.root_option or "runs"
     tab = status_table(root, a.kind)
     if tab.empty: print(f"no runs under {root}")
@@ -398,14 +420,14 @@ def _status(a: argparse.Namespace) -> int:
 
 def _run(a: argparse.Namespace) -> int:
     try: stages = load_plan(a.plan)
-    except OSError as e: raise _CommandLineError(f"cannot read the plan file {a.plan}: {e.strerror or e}") from None
-    except json.JSONDecodeError as e: raise _CommandLineError(f"the plan file {a.plan} is not JSON: {e}") from None
-    except (ValueError, TypeError, KeyError) as e: raise _CommandLineError(f"the plan file {a.plan}: {e}") from None
+    except OSError as e: raise CommandLineError(f"cannot read the plan file {a.plan}: {e.strerror or e}") from None
+    except json.JSONDecodeError as e: raise CommandLineError(f"the plan file {a.plan} is not JSON: {e}") from None
+    except (ValueError, TypeError, KeyError) as e: raise CommandLineError(f"the plan file {a.plan}: {e}") from None
     kw = _grid_options(a)
     try:
         for r in (r for st in stages for r in st): get_task(r.kind)
         check_plan(stages, a.root)
-    except (UnknownTaskError, ValueError) as e: raise _CommandLineError(f"the plan file {a.plan}: {e}") from None
+    except (UnknownTaskError, ValueError) as e: raise CommandLineError(f"the plan file {a.plan}: {e}") from None
     flat = [s for st in run_plan(stages, a.root, a.executor, progress=not a.no_progress, **kw) for s in st]
     counts = {k: sum(s["status"] == k for s in flat) for k in ("ok", "skipped", "failed")}
     print(f"{len(flat)} runs: {counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed")
@@ -417,9 +439,13 @@ def _run(a: argparse.Namespace) -> int:
 def _reproduce(a: argparse.Namespace) -> int:
     kw = _grid_options(a)
     try: from idm.profiles import PROFILES
-    except ImportError as e: raise _CommandLineError(f"no profiles to reproduce: {e}") from None
+    except ImportError as e: raise CommandLineError(f"no profiles to reproduce: {e}") from None
     if a.profile not in PROFILES:
-        raise _CommandLineError(f"unknown profile {a.profile!r}; known: {', '.join(sorted(PROFILES))}")
+        raise CommandLineError(f"unknown profile {a.profile!r}; known: {', '.join(sorted(PROFILES))}")
+    if a.dry_run:
+        from idm.cli import format_plan, reproduce_plan
+        print(format_plan(reproduce_plan(a.profile, a.root, a.experiments, a.data_root), a.profile, a.root))
+        return 0
     from idm.reproduce import reproduce
     if a.experiments: kw["experiments"] = tuple(a.experiments)
     summary = reproduce(a.profile, root=a.root, figures=a.figures, executor=a.executor, data_root=a.data_root, **kw)
@@ -433,8 +459,8 @@ def main(argv: list[str] | None = None,  # command-line arguments (None: sys.arg
         ) -> int:
     "Command line of the runner: `run`, `status`, `reproduce`; returns the exit status."
     a = _parser().parse_args(argv)
-    try: return {"run": _run, "status": _status, "reproduce": _reproduce}[a.command](a)
-    except _CommandLineError as e:
+    try: return a.handler(a)
+    except CommandLineError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -2,7 +2,8 @@
 
 cpu (default): real Fashion-MNIST on 2 CPU cores, outputs in figures/ (the committed set);
 paper: the paper's datasets and settings on a GPU, outputs in figures/paper/; tiny: a minutes-long check.
-The profiles are data: idm.profiles.PROFILES.
+The profiles are data: idm.profiles.PROFILES. `--dry-run` prints the plan (runs per experiment, how many are already
+finished under --root) and runs nothing: `make reproduce REPRODUCE_ARGS=--dry-run`.
 """
 import argparse
 import subprocess
@@ -23,7 +24,14 @@ def main(argv=None):
     ap.add_argument("--executor", default="inprocess", help="idm.runner executor (inprocess, processes, submitit-local, ...)")
     ap.add_argument("--data-root", default=None, help="where the datasets are looked for")
     ap.add_argument("--experiments", nargs="*", default=list(EXPERIMENTS), choices=list(EXPERIMENTS))
+    ap.add_argument("--dry-run", action="store_true", help="print the plan (runs per experiment, how many are finished "
+                    "under --root) and run nothing")
     args = ap.parse_args(argv)
+    if args.dry_run:
+        from idm.cli import format_plan, reproduce_plan
+        plan = reproduce_plan(args.profile, args.root, args.experiments, args.data_root)
+        print(format_plan(plan, args.profile, args.root))
+        return 0
     t0 = time.perf_counter()
     summary = rp.reproduce(args.profile, root=args.root, figures=args.figures, executor=args.executor,
                            experiments=tuple(args.experiments), data_root=args.data_root)
