@@ -57,7 +57,7 @@ def _condense(a: argparse.Namespace) -> int:
                         progress=not a.no_progress, **over)
     except UnknownPresetError as e:   # say how to condense with another ipc
         hint = "" if "preset_from" in over else f"; another row's settings: --set 'preset_from=[\"{a.dataset}\", 10]'"
-        raise CommandLineError(f"{e}{hint}") from None
+        raise CommandLineError(f"{str(e).split(' (for another ipc')[0]}{hint}") from None   # the command line's own hint
     path = syn.save(out)
     print(syn)
     print(f"saved to {path} (context in {path.with_suffix('.json')})")
@@ -97,11 +97,12 @@ def reproduce_plan(profile: str,  # a name in `idm.profiles.PROFILES`
     "Per experiment: its set-making runs and evaluations, and how many of each are finished under `root`."
     import pandas as pd
     from idm.runs import is_finished
-    from idm.profiles import EXPERIMENTS
+    from idm.profiles import EXPERIMENTS, profile_experiments
     from idm.reproduce import experiment_entries, experiment_plan
     experiments = list(EXPERIMENTS if experiments is None else experiments)
     unknown = [e for e in experiments if e not in EXPERIMENTS]
     if unknown: raise CommandLineError(f"unknown experiment(s) {', '.join(unknown)}; known: {', '.join(EXPERIMENTS)}")
+    experiments = [e for e in experiments if e in profile_experiments(profile)]   # as `reproduce` does: others skipped
     rows = []
     for ex in experiments:
         sets, evals = experiment_plan(experiment_entries(profile, ex, data_root=data_root))
