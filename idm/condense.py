@@ -22,10 +22,10 @@ from tqdm.auto import tqdm
 from .augment import DSA, mosaic_init, partition_expand, real_init
 from .data import ImageData
 from .networks import get_network, reinit_
-from .pretrained import AugmentedFactory, ModelPool, build_pool
+from .pretrained import AugmentedFactory, ModelPool, build_pool, resolve_pool
 from .queue import AccuracyMeter, FreshFactory, ModelQueue
 from .io import load_torch, save_torch
-from .presets import is_pool, resolve_params
+from .presets import resolve_params
 from .sets import SynSet
 
 # %% auto #0
@@ -417,30 +417,6 @@ def _view(self: Condenser, it: int) -> SimpleNamespace:
 
 Condenser.view = _view
 
-# %% ../nbs/04_condense.ipynb #03a019da
-def _resolve_pool(given, params: dict, data: ImageData, device: torch.device, checkpoint_dir, progress: bool):
-    "The `ModelPool` a run's `queue_pool` names (None when off); an object is kept beside the checkpoint."
-    p = params
-    if given is None or p["method"] != "idm": return None
-    if is_pool(given):
-        if checkpoint_dir is not None:
-            path = Path(checkpoint_dir) / "queue_pool.pt"
-            if not path.exists() or ModelPool.load(path).key != given.key: given.save(path)
-        return given
-    if isinstance(given, (str, os.PathLike)): return ModelPool.load(given)
-    if set(given) == {"object"}:
-        raise ValueError("queue_pool {'object': key} records a pool given in memory; pass that ModelPool again, or "
-                         "the path of its saved copy (checkpoint_dir/queue_pool.pt)")
-    s = dict(given)
-    cache = s.pop("cache_dir", None)
-    if cache is None and checkpoint_dir is not None: cache = Path(checkpoint_dir) / "pool"
-    decay = p["net_decay"]
-    return build_pool(data, s.pop("size"), s.pop("iterations"), p["arch"], s.pop("seed", 0),
-                      batch=s.pop("batch", p["trained_bs"]), lr=s.pop("lr", p["lr_net"]),
-                      momentum=s.pop("momentum", 0.9 if decay else 0.0),
-                      weight_decay=s.pop("weight_decay", 5e-4 if decay else 0.0), net_kwargs=p["net_kwargs"],
-                      cache_dir=cache, device=device, progress=progress)
-
 # %% ../nbs/04_condense.ipynb #16c60bdf
 def condense(data: ImageData,  # real data (train split used); moved to `device` once
              ipc: int,  # images per class
@@ -464,7 +440,7 @@ def condense(data: ImageData,  # real data (train split used); moved to `device`
     if checkpoint_every < 1 or log_every < 1: raise ValueError("checkpoint_every and log_every must be >= 1")
     dev = _resolve_device(device)
     if data.device != dev: data = data.to(dev)
-    pool = _resolve_pool(overrides.get("queue_pool"), params, data, dev, checkpoint_dir, progress)
+    pool = resolve_pool(overrides.get("queue_pool"), params, data, dev, checkpoint_dir, progress)
     if params["method"] == "idm": params["queue_pool_key"] = None if pool is None else pool.key
     run = Condenser(data, params, dev, pool)
     ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / "checkpoint.pt"

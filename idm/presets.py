@@ -11,12 +11,12 @@ import os
 from .augment import DSA_STRATEGY
 from .data import UnknownDatasetError, canonical_name
 from .networks import ARCHITECTURES, UnknownArchitectureError
-from .pretrained import ModelPool
+from .pretrained import is_pool
 
 # %% auto #0
 __all__ = ['METHODS', 'PRESET_IPCS', 'PRESETS', 'OFFICIAL_NAMES', 'PEA_PARTS', 'SWITCHES', 'NET_KWARGS', 'PRECISIONS',
            'LOW_LOSS_KEEP', 'presets_frame', 'UnknownPresetError', 'preset', 'from_official', 'switches_frame',
-           'UnknownOptionError', 'option_names', 'is_pool', 'low_loss_keep', 'resolve_params']
+           'UnknownOptionError', 'option_names', 'low_loss_keep', 'resolve_params']
 
 # %% ../nbs/03b_presets.ipynb #4f5c05bb
 METHODS = ("idm", "dm")  # condensation methods `condense` knows
@@ -230,12 +230,6 @@ def _kind_ok(default, value) -> tuple[bool, str]:
     if isinstance(default, float): return isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
     if isinstance(default, str): return isinstance(value, str), "a string"
     return True, "anything"
-
-
-def is_pool(x,  # any object
-           ) -> bool:
-    "A `ModelPool` (or an object with its interface, e.g. from a re-executed module)."
-    return isinstance(x, ModelPool) or all(hasattr(x, a) for a in ("key", "states", "load_into", "save"))
 
 
 _POOL_SETTINGS = ("size", "iterations", "seed", "batch", "lr", "momentum", "weight_decay", "cache_dir")

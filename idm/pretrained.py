@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from .queue import FreshFactory, ModelQueue, QueueEntry
 from .io import load_torch, save_torch
 
 # %% auto #0
-__all__ = ['pool_key', 'ModelPool', 'build_pool', 'AugmentedFactory']
+__all__ = ['pool_key', 'ModelPool', 'build_pool', 'AugmentedFactory', 'is_pool', 'resolve_pool']
 
 # %% ../nbs/03a_pretrained.ipynb #7641c57a
 def _data_identity(data: ImageData) -> dict:
@@ -232,3 +233,39 @@ class AugmentedFactory:
             e.lr = lr
         e.classes = classes
         return e
+
+# %% ../nbs/03a_pretrained.ipynb #08849cee
+def is_pool(x,  # any object
+           ) -> bool:
+    "A `ModelPool` (or an object with its interface, e.g. from a re-executed module)."
+    return isinstance(x, ModelPool) or all(hasattr(x, a) for a in ("key", "states", "load_into", "save"))
+
+
+def resolve_pool(given,  # the run's `queue_pool` switch: None, a ModelPool, a path, or a dict of `build_pool` settings
+                 params: dict,  # the run's resolved options (`idm.presets.resolve_params`)
+                 data: ImageData,  # the real data the pool trains on
+                 device,  # where the pool's members train
+                 checkpoint_dir,  # the run's checkpoint folder (None: none): a given pool is kept there
+                 progress: bool,  # progress bars while building
+                ) -> ModelPool | None:
+    "The `ModelPool` a run's `queue_pool` names (None when off); an object is kept beside the checkpoint."
+    p = params
+    if given is None or p["method"] != "idm": return None
+    if is_pool(given):
+        if checkpoint_dir is not None:
+            path = Path(checkpoint_dir) / "queue_pool.pt"
+            if not path.exists() or ModelPool.load(path).key != given.key: given.save(path)
+        return given
+    if isinstance(given, (str, os.PathLike)): return ModelPool.load(given)
+    if set(given) == {"object"}:
+        raise ValueError("queue_pool {'object': key} records a pool given in memory; pass that ModelPool again, or "
+                         "the path of its saved copy (checkpoint_dir/queue_pool.pt)")
+    s = dict(given)
+    cache = s.pop("cache_dir", None)
+    if cache is None and checkpoint_dir is not None: cache = Path(checkpoint_dir) / "pool"
+    decay = p["net_decay"]
+    return build_pool(data, s.pop("size"), s.pop("iterations"), p["arch"], s.pop("seed", 0),
+                      batch=s.pop("batch", p["trained_bs"]), lr=s.pop("lr", p["lr_net"]),
+                      momentum=s.pop("momentum", 0.9 if decay else 0.0),
+                      weight_decay=s.pop("weight_decay", 5e-4 if decay else 0.0), net_kwargs=p["net_kwargs"],
+                      cache_dir=cache, device=device, progress=progress)
