@@ -15,7 +15,8 @@ from torch import Tensor
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'CLASS_NAMES', 'DataError', 'UnknownDatasetError', 'DataNotFoundError',
-           'CorruptDataError', 'canonical_name', 'normalize_images', 'Split', 'ImageData', 'from_tensors']
+           'CorruptDataError', 'canonical_name', 'normalize_images', 'denormalize_images', 'Split', 'ImageData',
+           'from_tensors']
 
 # %% ../nbs/00_data.ipynb #a279a232
 class DataError(Exception):
@@ -91,6 +92,15 @@ def normalize_images(x: Tensor,  # images: uint8 0–255 or float 0–1
     m = torch.tensor(mean, dtype=x.dtype, device=x.device).view(-1, 1, 1)
     s = torch.tensor(std, dtype=x.dtype, device=x.device).view(-1, 1, 1)
     return x.sub_(m).div_(s)
+
+def denormalize_images(x: Tensor,  # normalised images, N×C×H×W or C×H×W
+                       mean,  # per-channel mean
+                       std,  # per-channel std
+                      ) -> Tensor:
+    "The inverse of `normalize_images` for display: `x·std + mean` per channel, clipped to [0, 1]."
+    m = torch.tensor(mean, dtype=x.dtype, device=x.device).view(-1, 1, 1)
+    s = torch.tensor(std, dtype=x.dtype, device=x.device).view(-1, 1, 1)
+    return (x * s + m).clamp(0, 1)
 
 # %% ../nbs/00_data.ipynb #c4f6aeac
 class Split:
@@ -215,9 +225,7 @@ def _imagedata_sample_train(self: ImageData, n: int, # number of images (n ≥ t
 def _imagedata_denormalize(self: ImageData, x: Tensor # normalised images, N×C×H×W or C×H×W
                ) -> Tensor:
     "`x*std + mean` per channel, clipped to [0, 1]: back to displayable images."
-    m = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(-1, 1, 1)
-    s = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(-1, 1, 1)
-    return (x * s + m).clamp(0, 1)
+    return denormalize_images(x, self.mean, self.std)
 
 def _imagedata_to(self: ImageData, device) -> "ImageData":
     "A copy with both splits on `device` (self if already there)."

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from .augment import partition_expand
-from .data import CLASS_NAMES, DATASETS, ImageData, canonical_name, UnknownDatasetError
+from .data import CLASS_NAMES, DATASETS, ImageData, canonical_name, denormalize_images, UnknownDatasetError
 from .io import atomic_write, load_torch, save_torch, UnreadableFileError
 import json
 
@@ -86,10 +86,7 @@ def _pixels(self: SynSet,
             images: Tensor | None = None,  # images in the set's normalised space (None: the set's own)
            ) -> Tensor:
     "Images in pixel space: `x·std + mean` per channel, clipped to [0, 1] (CPU, float32)."
-    x = (self.images if images is None else images).detach().float().cpu()
-    shape = (1, -1, 1, 1) if x.dim() == 4 else (-1, 1, 1)
-    m, s = torch.tensor(self.mean).view(shape), torch.tensor(self.std).view(shape)
-    return (x * s + m).clamp(0, 1)
+    return denormalize_images((self.images if images is None else images).detach().float().cpu(), self.mean, self.std)
 
 
 def expand_images(images: Tensor,  # N×C×H×W

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from .io import atomic_write
+from .data import denormalize_images
 from .sets import SynSet, expand_images
 
 # %% auto #0
@@ -71,12 +72,6 @@ def mean_std(norm: Any, # an object with `.mean`/`.std` (`SynSet`, `ImageData`),
     if m is None or s is None: raise ValueError(f"mean and std need 1 or {channels} values (one per channel)")
     return m, s
 
-@dataclass(frozen=True)
-class _Norm:
-    "A normalisation alone: the part of a set that `SynSet.pixels` reads."
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-
 def to_pixels(images: Tensor, # N×C×H×W or C×H×W normalised images
               norm: Any = None, # the normalisation: a `SynSet`, `ImageData`, (mean, std) or None (see `mean_std`)
              ) -> np.ndarray:
@@ -84,7 +79,7 @@ def to_pixels(images: Tensor, # N×C×H×W or C×H×W normalised images
     x = torch.as_tensor(images).detach()
     if x.ndim == 3: x = x[None]
     if x.ndim != 4: raise ValueError(f"images must be N×C×H×W or C×H×W, got shape {tuple(x.shape)}")
-    return SynSet.pixels(_Norm(*mean_std(norm, x.shape[1])), x).numpy().transpose(0, 2, 3, 1)
+    return denormalize_images(x.float().cpu(), *mean_std(norm, x.shape[1])).numpy().transpose(0, 2, 3, 1)
 
 # %% ../nbs/08_viz.ipynb #a0c00001
 @dataclass
@@ -92,7 +87,7 @@ class SetView:
     "What a picture needs of a set: its tensors (CPU), normalisation, class names and expansion."
     images: Tensor  # N×C×H×W images in the set's normalised space (CPU)
     labels: Tensor  # N int64 labels
-    norm: _Norm  # the statistics that de-normalise them
+    norm: tuple  # (mean, std) per channel: the statistics that de-normalise them
     class_names: list[str] | None  # one name per class (None: numbered)
     expand: int  # partition-and-expansion parts per side (1: none)
 
@@ -107,7 +102,7 @@ def set_view(s: Any, # a `SynSet`, or bare tensors (see `set_tensors`)
     own = s if hasattr(s, "mean") and hasattr(s, "std") and not isinstance(s, (tuple, list)) else None
     names = class_names if class_names is not None else getattr(s, "class_names", None)
     if names is None: names = getattr(norm, "class_names", None)
-    return SetView(x, y.long(), _Norm(*mean_std(norm if norm is not None else own, x.shape[1])),
+    return SetView(x, y.long(), mean_std(norm if norm is not None else own, x.shape[1]),
                     None if names is None else [str(n) for n in names], int(getattr(s, "expand", 1)))
 
 # %% ../nbs/08_viz.ipynb #a0c00003
