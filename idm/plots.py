@@ -122,6 +122,7 @@ def heatmap_table(df: pd.DataFrame, # a results table (see `results_frame`)
                   col_label: str | None = None, # x-axis label (None: `col`)
                   text: str | None = None, # column holding each cell's annotation (None: `value` ± `err`)
                   fontsize: float = 9, # annotation font size
+                  value_label: str = "test accuracy (%)", # the colour bar's label
                  ) -> Figure:
     "Annotated heatmap(s) of `value` (± `err`, or the `text` column) over a `row` × `col` grid, one per `group` value."
     if not len(df): raise ValueError("heatmap_table got an empty table")
@@ -148,7 +149,7 @@ def heatmap_table(df: pd.DataFrame, # a results table (see `results_frame`)
         else:
             cell_text = np.vectorize(lambda m: "" if pd.isna(m) else f"{m:.{digits}f}")(grid)
         sns.heatmap(grid.astype(float), annot=cell_text, fmt="", cmap=cmap, vmin=vmin, vmax=vmax, ax=ax,
-                    cbar=k == len(groups) - 1, linewidths=0.5, annot_kws={"fontsize": fontsize}, yticklabels=k == 0)
+                    cbar=k == len(groups) - 1, cbar_kws={"label": value_label}, linewidths=0.5, annot_kws={"fontsize": fontsize}, yticklabels=k == 0)
         ax.set_xlabel(col_label or col); ax.set_ylabel((row_label or row) if k == 0 else "")
         if gv is not None: ax.set_title(str(gv))
     if title: fig.suptitle(title)
