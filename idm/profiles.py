@@ -19,7 +19,7 @@ __all__ = ['EXPERIMENTS', 'OPTIONAL_SETTINGS', 'PRESET', 'PAPER_PROFILE', 'CPU_P
 
 # %% ../nbs/09a_profiles.ipynb #646c9d92
 EXPERIMENTS = ("table1", "figures", "baselines", "pretrained_queue", "main_table")  # every compute experiment a profile may have
-OPTIONAL_SETTINGS = ("seeds", "eval_arch", "protocols")  # settings any experiment may be given (absent: one seed, ConvNet, none)
+OPTIONAL_SETTINGS = ("seeds", "cell_seeds", "eval_arch", "protocols")  # settings any experiment may be given (absent: one seed, none, ConvNet, none)
 PRESET = "preset"  # a setting's value meaning "what the cell's official preset says" (seeds, evaluation runs/epochs/batch, arch)
 
 _TITLE = {2: "IDM with partition-and-expansion", 1: "IDM without partition-and-expansion"}
@@ -56,34 +56,45 @@ PAPER_PROFILE = dict(
     pretrained_queue=dict(dataset="ImageNet", fallback_dataset="CIFAR100", ipc=10, arch=None, eval_arch=PRESET, seed=0,
                           iterations=None, condense={}, variants=_queue_variants(dict(size=10, iterations=500), 50), **_P),
     main_table=dict(datasets=["CIFAR10", "CIFAR100", "TinyImageNet", "ImageNet"], ipcs=[1, 10, 50], methods=["idm", "dm"],
-                    seed=0, iterations=None, condense={}, eval_arch=PRESET, **_P))
+                    arch=None, seed=0, iterations=None, condense={}, condense_ipc={}, condense_arch={}, eval_arch=PRESET, **_P))
 
 # %% ../nbs/09a_profiles.ipynb #4e69a0ec
 _CPU_IDM = dict(batch_real=64, model_train_steps=1, fetch_net_num=1, trained_bs=64, net_generate_interval=10)
 _CPU_CONDENSE = {"idm": _CPU_IDM, "dm": dict(batch_real=64)}
 _CPU_BIG = {"idm": dict(batch_real=32, trained_bs=32), "dm": dict(batch_real=32)}  # AlexNet, VGG11, ResNet18
 _CPU_ARCH = {"ConvNet": {"idm": dict(width=32), "dm": dict(width=32)}, "AlexNet": _CPU_BIG, "VGG11": _CPU_BIG, "ResNet18": _CPU_BIG}
+_CPU_IPC1 = {"1": {"idm": dict(batch_real=128), "dm": dict(batch_real=128)}}  # ipc 1: a larger real batch
 _CPU_EVAL = dict(runs=2, epochs=100, test_per_class=100, net_kwargs=dict(width=32))
-_CPU_BIG_EVAL = dict(runs=1, epochs=8, batch_size=16)
+_CPU_BIG_EVAL = dict(runs=1, epochs=4, batch_size=16)
 _CPU_POOL = dict(size=4, iterations=100, batch=64)
+_CPU_SEEDS = [0, 1, 2]  # condensation (or selection) seeds of every cell that carries a claim
 
 CPU_PROFILE = dict(
-    description="real Fashion-MNIST on 2 CPU cores in under an hour: ConvNet width 32, tens of iterations, 2 evaluation "
-                "runs on 1000 test images (100 per class); AlexNet/VGG11/ResNet18 condense 6 iterations and are evaluated "
-                "once, 8 epochs with batch 16",
+    description="real Fashion-MNIST on 2 CPU cores in under an hour: 3 condensation seeds for every cell that carries a "
+                "claim (Table 1's ConvNet→ConvNet, the figure sets, the baselines, the pre-trained queue variants, the main "
+                "table), one for Table 1's other cells; ConvNet width 32, tens of iterations, 2 evaluation runs on 1000 test "
+                "images (100 per class); AlexNet/VGG11/ResNet18 condense 6 iterations and are evaluated once, 4 epochs with "
+                "batch 16",
     device="cpu",
     table1=dict(dataset="FashionMNIST", ipc=10, methods=["dm", "idm"], archs=list(TABLE1_ARCHS), eval_archs=list(TABLE1_ARCHS),
-                seed=0, iterations={"ConvNet": 60, "AlexNet": 6, "VGG11": 6, "ResNet18": 6}, condense=_CPU_CONDENSE,
+                seed=0, cell_seeds={"ConvNet": {"ConvNet": _CPU_SEEDS}},
+                iterations={"ConvNet": 60, "AlexNet": 6, "VGG11": 6, "ResNet18": 6}, condense=_CPU_CONDENSE,
                 condense_arch=_CPU_ARCH, evaluate=_CPU_EVAL,
                 evaluate_arch={"AlexNet": _CPU_BIG_EVAL, "VGG11": _CPU_BIG_EVAL, "ResNet18": _CPU_BIG_EVAL}),
-    figures=dict(sets=_figure_sets("FashionMNIST", "FashionMNIST"), arch="ConvNet", seed=0, iterations={"1": 100, "10": 60},
-                 condense=_CPU_CONDENSE, condense_ipc={"1": {"idm": dict(batch_real=256), "dm": dict(batch_real=256)}},
-                 condense_arch=_CPU_ARCH, evaluate=_CPU_EVAL),
+    figures=dict(sets=_figure_sets("FashionMNIST", "FashionMNIST"), arch="ConvNet", seed=0, seeds=_CPU_SEEDS,
+                 iterations={"1": 100, "10": 60}, condense=_CPU_CONDENSE, condense_ipc=_CPU_IPC1, condense_arch=_CPU_ARCH,
+                 evaluate=_CPU_EVAL),
     baselines=dict(datasets=["FashionMNIST"], ipcs=[1, 10], methods=["random", "herding", "forgetting"], seed=0,
-                   herding=dict(epochs=2, net_kwargs=dict(width=32)), forgetting=dict(epochs=2, net_kwargs=dict(width=32)),
-                   augments=["dc", "dsa"], eval_arch="ConvNet", evaluate=_CPU_EVAL),
-    pretrained_queue=dict(dataset="FashionMNIST", fallback_dataset=None, ipc=10, arch="ConvNet", seed=0, iterations=60,
-                          condense=dict(_CPU_IDM, width=32), variants=_queue_variants(_CPU_POOL, 5), evaluate=_CPU_EVAL))
+                   seeds=_CPU_SEEDS, herding=dict(epochs=1, net_kwargs=dict(width=32)),
+                   forgetting=dict(epochs=1, net_kwargs=dict(width=32)), augments=["dc", "dsa"], eval_arch="ConvNet",
+                   evaluate=_CPU_EVAL),
+    pretrained_queue=dict(dataset="FashionMNIST", fallback_dataset=None, ipc=10, arch="ConvNet", seed=0, seeds=_CPU_SEEDS,
+                          iterations=60, condense=dict(_CPU_IDM, width=32), variants=_queue_variants(_CPU_POOL, 5),
+                          evaluate=_CPU_EVAL),
+    # the sets and coresets of the figures, Table 1's ConvNet cells and the baselines, evaluated alike: shared runs
+    main_table=dict(datasets=["FashionMNIST"], ipcs=[1, 10], methods=["idm", "dm", "random"], arch="ConvNet", seed=0,
+                    seeds=_CPU_SEEDS, iterations={"1": 100, "10": 60}, condense=_CPU_CONDENSE, condense_ipc=_CPU_IPC1,
+                    condense_arch=_CPU_ARCH, eval_arch="ConvNet", evaluate=_CPU_EVAL))
 
 # %% ../nbs/09a_profiles.ipynb #e4f24a53
 _TINY_IDM = dict(batch_real=16, model_train_steps=1, fetch_net_num=1, trained_bs=32, net_generate_interval=2)

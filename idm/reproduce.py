@@ -97,18 +97,20 @@ def _table1_entries(s, dev, data):
     out = []
     missing = [a for a in s["archs"] if s["iterations"] and a not in s["iterations"]]
     if missing: raise ValueError(f"iterations are set per architecture but not for {missing}")
+    cell_seeds = s.get("cell_seeds") or {}  # condensation arch → evaluation arch → seeds of that cell (else `seeds`/`seed`)
     for m in s["methods"]:
         row = _preset_row(m, s["dataset"], s["ipc"])
         seeds, sn = _seeds(s, row)
         for a in s["archs"]:
             over = {**s["condense"].get(m, {}), **s["condense_arch"].get(a, {}).get(m, {})}
-            for seed in seeds:
+            per_cell = {e: list(cell_seeds.get(a, {}).get(e, seeds)) for e in s["eval_archs"]}
+            for seed in dict.fromkeys(x for e in s["eval_archs"] for x in per_cell[e]):  # every seed some cell needs, once
                 src = _condense(data(s["dataset"]), s["ipc"], m, a, seed, s["iterations"].get(a), over, dev)
                 out.append(Entry("set", {"method": m, "arch": a, "ipc": s["ipc"], "seed": seed}, src))
-                for e in s["eval_archs"]:
+                for e in (e for e in s["eval_archs"] if seed in per_cell[e]):
                     ev = {**s["evaluate"], **s["evaluate_arch"].get(e, {})}
                     if e != "ConvNet": ev.pop("net_kwargs", None)  # the width option is ConvNet's
-                    ev, arch, notes = _resolve_eval(ev, e, row, sn)
+                    ev, arch, notes = _resolve_eval(ev, e, row, sn if e not in cell_seeds.get(a, {}) else None)
                     out.append(Entry("eval", {"method": m, "arch": a, "eval_arch": e, "ipc": s["ipc"], "seed": seed},
                                      _evaluate(src, arch, ev, dev), notes))
     return out
@@ -167,20 +169,37 @@ def _queue_entries(s, dev, data):
     return out
 
 
+def _uses_preset(s: dict) -> bool:
+    return s.get("seeds") == PRESET or s.get("eval_arch") == PRESET or PRESET in s["evaluate"].values()
+
+
 def _main_entries(s, dev, data):
-    "The paper's main table: every (dataset, ipc, method) of the settings that has a preset."
-    out = []
+    """The main table: every (dataset, ipc, method) of the settings; with `PRESET` settings only the cells that have a
+    preset. IDM and DM are condensed as the figures' sets are (`arch`, `iterations` per ipc or one number, condense overrides
+    per method, arch and ipc); a coreset method (`random`, …) is selected and evaluated as the baselines' DSA column is."""
+    out, preset_only = [], _uses_preset(s)
+    its = s["iterations"]
     for d in s["datasets"]:
         for ipc in s["ipcs"]:
             for m in s["methods"]:
-                row = _preset_row(m, d, ipc)
-                if row is None: continue
+                coreset = m not in PRESET_EXPAND
+                row = _preset_row("dm" if coreset else m, d, ipc)  # a coreset cell is evaluated as DM's cell
+                if row is None and preset_only: continue
                 seeds, sn = _seeds(s, row)
                 ev, arch, notes = _resolve_eval(s["evaluate"], s.get("eval_arch", "ConvNet"), row, sn)
                 for seed in seeds:
-                    src = _condense(data(d), ipc, m, None, seed, s["iterations"], s["condense"].get(m, {}), dev)
                     lab = {"dataset": d, "ipc": ipc, "method": m, "seed": seed}
-                    out += [Entry("set", lab, src), Entry("eval", {**lab, "eval_arch": arch}, _evaluate(src, arch, ev, dev), notes)]
+                    if coreset:
+                        src = Run("baseline", {**data(d), "method": m, "ipc": ipc, "seed": seed, **s.get(m, {}),
+                                               **({"device": dev} if dev else {})})
+                        ev_run = _evaluate(src, arch, ev, dev, augment="dsa")
+                    else:
+                        over = {**s["condense"].get(m, {}), **s["condense_arch"].get(s["arch"] or "ConvNet", {}).get(m, {}),
+                                **s["condense_ipc"].get(str(ipc), {}).get(m, {})}
+                        it = its.get(str(ipc)) if isinstance(its, dict) else its
+                        src = _condense(data(d), ipc, m, s["arch"], seed, it, over, dev)
+                        ev_run = _evaluate(src, arch, ev, dev)
+                    out += [Entry("set", lab, src), Entry("eval", {**lab, "eval_arch": arch}, ev_run, notes)]
     return out
 
 _BUILDERS = {"table1": _table1_entries, "figures": _figures_entries, "baselines": _baselines_entries,
