@@ -103,23 +103,30 @@ def reproduce_plan(profile: str,  # a name in `idm.profiles.PROFILES`
     unknown = [e for e in experiments if e not in EXPERIMENTS]
     if unknown: raise CommandLineError(f"unknown experiment(s) {', '.join(unknown)}; known: {', '.join(EXPERIMENTS)}")
     experiments = [e for e in experiments if e in profile_experiments(profile)]   # as `reproduce` does: others skipped
-    rows = []
+    rows, seen = [], set()
     for ex in experiments:
         sets, evals = experiment_plan(experiment_entries(profile, ex, data_root=data_root))
+        keys = [(r.kind, r.id) for r in sets + evals]
+        shared = sum(k in seen for k in keys)  # made by an earlier experiment of the plan: computed once
+        todo = sum(k not in seen and not is_finished(root, r) for k, r in zip(keys, sets + evals))
+        seen.update(keys)
         rows.append({"experiment": ex, "sets": len(sets), "sets_finished": sum(is_finished(root, r) for r in sets),
-                     "evaluations": len(evals), "evaluations_finished": sum(is_finished(root, r) for r in evals)})
-    return pd.DataFrame(rows, columns=["experiment", "sets", "sets_finished", "evaluations", "evaluations_finished"])
+                     "evaluations": len(evals), "evaluations_finished": sum(is_finished(root, r) for r in evals),
+                     "shared_with_earlier": shared, "to_do": todo})
+    return pd.DataFrame(rows, columns=["experiment", "sets", "sets_finished", "evaluations", "evaluations_finished",
+                                       "shared_with_earlier", "to_do"])
 
 
 def format_plan(plan: "pd.DataFrame",  # `reproduce_plan` output
                 profile: str,  # the profile's name
                 root: str | Path,  # the root it was counted in
                ) -> str:
-    "The plan as the text `reproduce --dry-run` prints: a table, then the totals (runs to do, runs finished)."
-    todo = int((plan["sets"] - plan["sets_finished"] + plan["evaluations"] - plan["evaluations_finished"]).sum())
+    "The plan as the text `reproduce --dry-run` prints: a table, then the totals (distinct runs to do, runs finished, runs shared)."
+    todo, shared = int(plan["to_do"].sum()), int(plan["shared_with_earlier"].sum())
     done = int((plan["sets_finished"] + plan["evaluations_finished"]).sum())
     return (f"dry run: the plan of profile {profile} (nothing is run)\n{plan.to_string(index=False)}\n"
-            f"{todo} runs to do, {done} already finished under {root}")
+            f"{todo} runs to do, {done} already finished under {root}; {shared} runs of an experiment are an earlier "
+            "experiment's (run once)")
 
 # %% ../nbs/07c_cli.ipynb #92130a18
 def _subparser(sub, name: str, help: str, example: str, prog: str):

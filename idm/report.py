@@ -8,24 +8,25 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .presets import PRESETS
 from .io import atomic_write, read_json, repo_path
 from .paper import paper_number
 from .profiles import EXPERIMENTS
-from .reproduce import load_results, pool_runs, read_index
+from .reproduce import RUN_COLUMNS, load_results, pool_runs, read_index
 from .plots import format_pm, heatmap_table, plot_results
 from .verdicts import ONE_SEED, VERDICT_RULE, combine_verdicts, count_verdicts, seed_spread, verdict
 
 _pm = partial(format_pm, sep=" ± ")  # the tables print "48.9 ± 0.6"
 
 # %% auto #0
-__all__ = ['PAPER_SOURCES', 'table1_frame', 'idm_vs_dm', 'table1_verdicts', 'decided_text', 'table1_wide', 'table1_caption',
-           'markdown_table', 'latex_table', 'write_table', 'comparison_heatmap', 'evaluation_name', 'baselines_table',
-           'baselines_caption', 'queue_table', 'queue_caption', 'queue_plot', 'results_of', 'claims',
+__all__ = ['PAPER_SOURCES', 'SAME_NUMBERS', 'table1_frame', 'idm_vs_dm', 'table1_verdicts', 'decided_text', 'table1_wide',
+           'table1_caption', 'markdown_table', 'latex_table', 'write_table', 'comparison_heatmap', 'evaluation_name',
+           'baselines_table', 'baselines_caption', 'queue_table', 'queue_caption', 'queue_plot', 'results_of', 'claims',
            'main_table_frame', 'main_table_claims', 'summary_table', 'summary_text', 'provenance', 'report_text',
-           'write_report']
+           'write_report', 'compare_results', 'compare_claims']
 
 # %% ../nbs/09b_report.ipynb #3a42d214
 def table1_frame(results: pd.DataFrame,  # `load_results(root, "table1")` (pooled here with `pool_runs`)
@@ -430,6 +431,12 @@ def provenance(root: str | Path,  # a results set (or a run root)
 
 PAPER_SOURCES = ("Paper numbers: the IDM supplement (Table 1), the IDM paper (Table 1) and, for the coreset baselines, the DM "
                  "paper (CIFAR) and the DC paper (Fashion-MNIST).")  # the report's note on where the paper's numbers come from
+SAME_NUMBERS = (
+    "Same seeds, same numbers: every run records what chooses its CPU kernels (torch's CPU capability, the torch and "
+    "oneDNN versions; see Provenance), and a rerun of this profile with the same seeds on the same kind of CPU, into a "
+    "fresh results folder, gives byte-identical tables. Another CPU kind (AVX2 or AVX-512) runs other kernels and so "
+    "gives other numbers, as another condensation seed would; `tools/compare_results.py` compares two results sets "
+    "cell by cell against the condensation-seed spread and claim by claim.")  # the report's note on reproducibility
 
 
 def report_text(claims_df: pd.DataFrame,  # `claims` output
@@ -438,7 +445,7 @@ def report_text(claims_df: pd.DataFrame,  # `claims` output
     "`REPORT.md`: title, the profile's description, where the paper's numbers come from, the claims, the provenance."
     text = [f"# Reproduction report — profile `{prov['profile']}`", "", prov["description"], "",
             PAPER_SOURCES + " On the `cpu` profile the data set is Fashion-MNIST, so the paper's numbers (CIFAR) are "
-            "printed for reference and only the claims (orderings, counts) are compared.", "", VERDICT_RULE, "",
+            "printed for reference and only the claims (orderings, counts) are compared.", "", VERDICT_RULE, "", SAME_NUMBERS, "",
             markdown_table(claims_df), "## Provenance", ""] + [f"- {k}: {v}" for k, v in prov.items()]
     return "\n".join(text) + "\n"
 
@@ -455,5 +462,37 @@ def write_report(root: str | Path,  # a results set (or a run root)
     if idx.get("main_table"):
         write_table(main_table_frame(res["main_table"]), out, "main_table", f"The paper's main table (profile "
                     f"{idx['main_table']['profile']}): test accuracy (%), mean ± population std over condensation seeds × "
-                    "evaluation runs, ours beside the paper's; IDM > DM by the verdict rule of REPORT.md")
+                    "evaluation runs, ours beside the paper's; each claim 'A > B' by the verdict rule of REPORT.md")
     return found, summary_table(res)
+
+# %% ../nbs/09b_report.ipynb #4256f4b6
+_POOLED = ("seeds", "seed_means", "seed_std", "ids")  # columns `pool_runs` adds
+
+def compare_results(a: str | Path,  # a results set (or run root)
+                    b: str | Path,  # another, e.g. made on another CPU kind
+                   ) -> pd.DataFrame:
+    "Per cell of every experiment both ran: seeds, mean A, mean B, Δ (B − A), the seed-noise band, identical, within band."
+    rows = []
+    for ex in EXPERIMENTS:
+        if read_index(a, ex) is None or read_index(b, ex) is None: continue
+        pa, pb = (pool_runs(load_results(r, ex)) for r in (a, b))
+        labels = [c for c in pa.columns if c not in RUN_COLUMNS and c not in _POOLED]
+        key = lambda df: df[labels].astype(str).agg(", ".join, axis=1)
+        m = pa.assign(cell=key(pa)).merge(pb.assign(cell=key(pb)), on="cell", suffixes=(" A", " B"))
+        for _, r in m.iterrows():
+            sa, sb, na, nb = r["seed_std A"], r["seed_std B"], r["seeds A"], r["seeds B"]
+            band = 2 * float(np.sqrt(sa ** 2 / na + sb ** 2 / nb)) if min(na, nb) > 1 else float("nan")
+            d = r["mean B"] - r["mean A"]
+            rows.append({"experiment": ex, "cell": r["cell"], "seeds": f"{na}; {nb}", "mean A": r["mean A"],
+                         "mean B": r["mean B"], "Δ": d, "band": band, "identical": r["accuracies A"] == r["accuracies B"],
+                         "within band": "–" if np.isnan(band) else ("yes" if abs(d) <= band else "no")})
+    return pd.DataFrame(rows)
+
+
+def compare_claims(a: str | Path,  # a results set
+                   b: str | Path,  # another
+                  ) -> pd.DataFrame:
+    "The claims of both reports side by side: item, setting, verdict A, verdict B, same."
+    ca, cb = claims(a), claims(b)
+    m = ca.merge(cb, on=["item", "setting"], suffixes=(" A", " B"))[["item", "setting", "verdict A", "verdict B"]]
+    return m.assign(same=m["verdict A"] == m["verdict B"])
