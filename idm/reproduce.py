@@ -355,6 +355,7 @@ def pool_runs(results: pd.DataFrame,  # `load_results(..., role="eval")`: one ro
 
 # %% ../nbs/09c_reproduce.ipynb #90da2527
 _SET_FILES = ("synset.pt", "synset.json")
+_PROCESS_KEYS = ("pid", "host")  # meta.json keys of the live process, left out of a results set
 
 def export_results(root: str | Path,  # the run root
                    dest: str | Path,  # the results set to (re)write, e.g. figures/results
@@ -372,7 +373,10 @@ def export_results(root: str | Path,  # the run root
             dst.mkdir(parents=True, exist_ok=True)
             files = ["params.json", "meta.json", "metrics.json"] + (list(_SET_FILES) if ex == "figures" and e["role"] == "set" else [])
             for f in files:
-                if (src / f).exists(): shutil.copy2(src / f, dst / f)
+                if not (src / f).exists(): continue
+                if f == "meta.json":  # without the process that ran it (pid, host): meaningless once it has ended
+                    write_json(dst / f, {k: v for k, v in read_json(src / f).items() if k not in _PROCESS_KEYS})
+                else: shutil.copy2(src / f, dst / f)
     return dest
 
 # %% ../nbs/09c_reproduce.ipynb #e874ba07

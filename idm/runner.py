@@ -13,8 +13,8 @@ import os
 import sys
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
+from multiprocessing.connection import wait as wait_for
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -22,6 +22,8 @@ import torch
 from tqdm.auto import tqdm
 
 from .io import run_main, atomic_write, read_json, write_json
+from .liveness import (RunTerminated, attempt_wall_time, folder_status, heartbeat, process_info, run_lock,
+                          sigterm_as_interrupt)
 from .runs import Run, canonical_json, environment_info, grid, is_finished, utc_now
 from .tasks import SET_FILES, UnknownTaskError, get_task, source_ref
 
@@ -35,29 +37,43 @@ def _summary(run: Run, status: str, wall: float | None = None, error: str | None
     return {"id": run.id, "kind": run.kind, "status": status, "wall_time_s": wall, "error": error}
 
 
+def _skipped(run: Run, d: Path) -> dict:
+    return _summary(run, "skipped", folder_status(d)[1].get("wall_time_s"))
+
+
 def execute_run(run: Run,  # the run to execute
                 root: str | Path,  # the grid's root folder
                 task: Callable[[dict, Path], dict] | None = None,  # the task (None: `idm.tasks.get_task(run.kind)`)
                 *, force: bool = False,  # run even if finished
                ) -> dict:
-    "Run `run` in this process in `root/kind/id`; returns {id, kind, status, wall_time_s, error}; never raises on task errors."
+    "Run `run` in this process in `root/kind/id`, holding its folder's lock; returns {id, kind, status, wall_time_s, error}; never raises on task errors."
     root = Path(root)
     d = run.dir(root)
-    if not force and is_finished(root, run):
-        return _summary(run, "skipped", (read_json(d / "meta.json") or {}).get("wall_time_s"))
+    if not force and is_finished(root, run): return _skipped(run, d)
     fn = task if task is not None else get_task(run.kind)
-    d.mkdir(parents=True, exist_ok=True)
+    def waiting():
+        other = folder_status(d)[1]
+        print(f"{run.kind}/{run.id} is being computed by pid {other.get('pid', '?')} on {other.get('host', '?')}: "
+              "waiting for it", file=sys.stderr, flush=True)
+    with run_lock(d, on_wait=waiting):
+        if not force and is_finished(root, run): return _skipped(run, d)  # the process we waited for finished it
+        return _execute_locked(run, d, fn)
+
+
+def _execute_locked(run: Run, d: Path, fn: Callable) -> dict:
     write_json(d / "params.json", run.to_dict())
     for stale in ("error.txt", "metrics.json"):
         with contextlib.suppress(FileNotFoundError): (d / stale).unlink()
-    prev = read_json(d / "meta.json") or {}
+    prev = folder_status(d)[1]  # the previous attempt ({} if none or unreadable)
+    before = (prev.get("previous_wall_time_s") or 0.0) + (attempt_wall_time(d, prev) if prev else 0.0)
     meta = {"id": run.id, "kind": run.kind, "seed": run.params.get("seed"), "status": "running",
             "attempt": prev.get("attempt", 0) + 1, "started": utc_now(), "ended": None, "wall_time_s": None,
-            **environment_info(run.params.get("device"))}
+            "previous_wall_time_s": round(before, 3), **process_info(), **environment_info(run.params.get("device"))}
     write_json(d / "meta.json", meta)
     t0, status, error = time.perf_counter(), "failed", None
     try:
-        metrics = fn(json.loads(canonical_json(run.params)), d)
+        with heartbeat(d), sigterm_as_interrupt():
+            metrics = fn(json.loads(canonical_json(run.params)), d)
         if not isinstance(metrics, dict):
             raise TypeError(f"task {run.kind!r} returned {type(metrics).__name__}, not a dict of metrics")
         write_json(d / "metrics.json", metrics)
@@ -65,11 +81,13 @@ def execute_run(run: Run,  # the run to execute
     except Exception as e:
         error = f"{type(e).__name__}: {e}".splitlines()[0][:500]
         with atomic_write(d / "error.txt") as f: f.write(traceback.format_exc())
-    except BaseException:
+    except BaseException as e:
         status = "interrupted"
+        if isinstance(e, RunTerminated): error = str(e)
         raise
     finally:
-        meta.update(status=status, ended=utc_now(), wall_time_s=round(time.perf_counter() - t0, 3))
+        wall = round(time.perf_counter() - t0, 3)
+        meta.update(status=status, ended=utc_now(), wall_time_s=wall, total_wall_time_s=round(before + wall, 3))
         if error: meta["error"] = error
         write_json(d / "meta.json", meta)
     return _summary(run, status, meta["wall_time_s"], error)
@@ -113,6 +131,15 @@ def _execute_payload(payload: bytes) -> dict:
     return execute_run(run, root, task, force=force)
 
 
+def _process_entry(payload: bytes, conn) -> None:
+    "Entry point of a `processes` worker: one run, its summary sent back through `conn`."
+    try: conn.send(_execute_payload(payload))
+    except BaseException:
+        conn.send({"error": traceback.format_exc()})
+        raise
+    finally: conn.close()
+
+
 def _worker() -> Callable[[bytes], dict]:
     "The entry point by its module's name, so that spawn children and submitit jobs can import it."
     return importlib.import_module("idm.runner")._execute_payload
@@ -123,7 +150,7 @@ def _mark_failed(run: Run, root: Path, message: str) -> dict:
     d = run.dir(root)
     d.mkdir(parents=True, exist_ok=True)
     with atomic_write(d / "error.txt") as f: f.write(message)
-    meta = read_json(d / "meta.json") or {"id": run.id, "kind": run.kind, "seed": run.params.get("seed")}
+    meta = folder_status(d)[1] or {"id": run.id, "kind": run.kind, "seed": run.params.get("seed")}
     if meta.get("status") != "ok":
         meta.update(status="failed", ended=utc_now(), error=message.strip().splitlines()[-1][:500] if message.strip() else "")
         write_json(d / "meta.json", meta)
@@ -141,14 +168,25 @@ def _default_workers(executor: str) -> int:
     return 1 if executor == "submitit-local" else max(1, (os.cpu_count() or 1) // 8)
 
 # %% ../nbs/07b_runner.ipynb #f2340325
-def _on_processes(todo, root, payload, done, *, max_parallel=None, **_):
-    n = max_parallel or _default_workers("processes")
-    with ProcessPoolExecutor(max_workers=min(n, len(todo)), mp_context=get_context("spawn")) as pool:
-        futs = {pool.submit(_worker(), payload(r)): r for r in todo}
-        for f in as_completed(futs):
-            r = futs[f]
-            try: s = f.result()
-            except Exception as e: s = _mark_failed(r, root, f"worker process failed:\n{e!r}")
+def _on_processes(todo, root, payload, done, *, max_parallel=None, poll_s=1.0, **_):
+    ctx, n = get_context("spawn"), max_parallel or _default_workers("processes")
+    entry = importlib.import_module("idm.runner")._process_entry
+    pending, active = list(todo), {}
+    while pending or active:
+        while pending and len(active) < n:
+            r = pending.pop(0)
+            receive, send = ctx.Pipe(duplex=False)
+            p = ctx.Process(target=entry, args=(payload(r), send), name=f"idm-{r.kind}-{r.id}")
+            p.start(); send.close()
+            active[p.sentinel] = (p, r, receive)
+        for sentinel in wait_for(list(active), timeout=poll_s):
+            p, r, receive = active.pop(sentinel)
+            try: s = receive.recv() if receive.poll() else None
+            except EOFError: s = None
+            p.join(); receive.close()
+            if s is None or "status" not in s:  # died without a result: this run fails, the others go on
+                why = (s or {}).get("error") or f"worker process {p.pid} died without a result (exit code {p.exitcode})"
+                s = _mark_failed(r, root, why)
             done(r, s)
 
 
@@ -263,9 +301,11 @@ def check_plan(stages: list[list[Run]],  # the plan
     for i, stage in enumerate(stages):
         for r in stage:
             for kind, rid in dependencies(r):
-                if (kind, rid) not in made and read_json(Path(root) / kind / rid / "meta.json", {}).get("status") != "ok":
+                if (kind, rid) in made: continue
+                status = folder_status(Path(root) / kind / rid)[0]
+                if status != "ok":
                     raise ValueError(f"stage {i}: {r.kind} run {r.id} needs {kind}/{rid}, which no earlier stage makes "
-                                     "and which has not finished in the root")
+                                     f"and which has not finished in the root (status {status}): add it to an earlier stage")
         made |= {(r.kind, r.id) for r in stage}
 
 
@@ -299,19 +339,21 @@ def _key_metric(kind: str, metrics: dict | None) -> str:
 def status_table(root: str | Path,  # the grid's root folder
                  kind: str | None = None,  # only this kind
                 ) -> "pd.DataFrame":
-    "One row per run folder under `root`: id, kind, status, wall time, key metric, start time, error."
+    """One row per run folder under `root`: id, kind, status (`idm.liveness.folder_status`: a dead run reads `dead`, a
+    damaged meta.json `corrupt`), attempt, wall time of all attempts, key metric, start time, error."""
     import pandas as pd
     rows = []
     for meta_path in sorted(Path(root).glob("*/*/meta.json")):
         d = meta_path.parent
         if kind is not None and d.parent.name != kind: continue
-        meta = read_json(meta_path) or {}
-        status = meta.get("status", "unknown")
-        if status == "ok" and not (d / "metrics.json").exists(): status = "incomplete"
-        rows.append({"id": d.name, "kind": d.parent.name, "status": status, "wall_time_s": meta.get("wall_time_s"),
-                     "metric": _key_metric(d.parent.name, read_json(d / "metrics.json")),
-                     "started": meta.get("started"), "error": meta.get("error", "")})
-    cols = ["id", "kind", "status", "wall_time_s", "metric", "started", "error"]
+        status, meta, error = folder_status(d)
+        try: metric = _key_metric(d.parent.name, read_json(d / "metrics.json"))
+        except ValueError as e: metric, error = "", error or str(e)  # a damaged metrics.json: named, the rest goes on
+        wall = meta.get("total_wall_time_s", meta.get("wall_time_s"))
+        if status in ("running", "dead", "stale"): wall = round(attempt_wall_time(d, meta), 1)  # so far / until it died
+        rows.append({"id": d.name, "kind": d.parent.name, "status": status, "attempt": meta.get("attempt"),
+                     "wall_time_s": wall, "metric": metric, "started": meta.get("started"), "error": error})
+    cols = ["id", "kind", "status", "attempt", "wall_time_s", "metric", "started", "error"]
     return pd.DataFrame(rows, columns=cols).sort_values(["kind", "started"], kind="stable").reset_index(drop=True)
 
 # %% ../nbs/07b_runner.ipynb #171eaf5c

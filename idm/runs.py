@@ -23,6 +23,7 @@ import torch
 
 import idm
 from .io import read_json
+from .liveness import folder_status
 
 # %% auto #0
 __all__ = ['IDENTITY_EXCLUDED', 'canonical_json', 'run_id', 'Run', 'grid', 'package_versions', 'git_revision', 'utc_now',
@@ -195,12 +196,10 @@ def environment_info(device: str | torch.device | None = None,  # the device the
 def run_status(root: str | Path,  # the grid's root folder
                run: Run,  # the run
               ) -> str:
-    "'new' (no folder/meta), 'ok' (finished), 'incomplete', or the recorded status: 'running', 'failed', 'interrupted'."
-    meta = read_json(run.dir(root) / "meta.json")
-    if meta is None: return "new"
-    status = meta.get("status", "unknown")
-    if status == "ok" and not (run.dir(root) / "metrics.json").exists(): return "incomplete"
-    return status
+    """'new' (no folder/meta), 'ok' (finished), 'incomplete', 'corrupt' (unreadable meta.json), 'running', 'dead' or
+    'stale' (a recorded 'running' checked against its process, `idm.liveness.liveness`), or the recorded 'failed' /
+    'interrupted'."""
+    return folder_status(run.dir(root))[0]
 
 
 def is_finished(root: str | Path,  # the grid's root folder
