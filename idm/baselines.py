@@ -23,6 +23,7 @@ from .data import ImageData, Split
 from .evaluate import evaluate_runs
 from .networks import get_network
 from .io import save_torch
+from .options import check_options
 from .sets import SynSet
 
 # %% auto #0
@@ -46,11 +47,14 @@ def _coreset(data: ImageData, per_class: list[Tensor], method: str, params: dict
                             params={"method": method, **params})
 
 
-def _check_ipc(data: ImageData, ipc: int) -> None:
-    "Positive `ipc` that every class can supply (the data module's check names the class that cannot)."
-    if int(ipc) != ipc or ipc < 1:
-        raise ValueError(f"ipc must be a positive integer, got {ipc!r}")
-    data.check_ipc(ipc)
+def _check_ipc(data: ImageData, ipc: int, where: str = "select", **options) -> dict:
+    "`ipc` and `options` checked (`idm.options.check_options`), made plain; every class must supply `ipc` (the data module's check names the class that cannot)."
+    if not isinstance(data, ImageData):
+        raise TypeError(f"{where}: data must be an ImageData (e.g. idm.datasets.load_dataset or idm.data.from_tensors), "
+                        f"got {type(data).__name__}")
+    opts = check_options(where, ipc=ipc, **options)
+    data.check_ipc(opts["ipc"])
+    return opts
 
 # %% ../nbs/06_baselines.ipynb #bd5a56bf
 def select_random(data: ImageData,  # dataset; images are taken from `data.train`
@@ -58,7 +62,7 @@ def select_random(data: ImageData,  # dataset; images are taken from `data.train
                   seed: int = 0,  # seed of the CPU generator that draws the images
                   ) -> SynSet:
     "`ipc` uniformly random training images per class (without replacement)."
-    _check_ipc(data, ipc)
+    ipc, seed = _check_ipc(data, ipc, "select_random", seed=seed).values()
     g = torch.Generator().manual_seed(seed)
     chosen = []
     for c in range(data.num_classes):
@@ -314,7 +318,8 @@ def select_herding(data: ImageData,  # dataset; images are taken from `data.trai
                    **train_kw,  # further `get_proxy` options: batch_size, lr, momentum, weight_decay, augment
                    ) -> SynSet:
     "Herding coreset: per class the `ipc` images whose proxy features are nearest the class mean."
-    _check_ipc(data, ipc)
+    ipc, seed, epochs, progress, *_ = _check_ipc(data, ipc, "select_herding", seed=seed, epochs=epochs, progress=progress,
+                                                 **train_kw).values()
     if mode not in ("nearest", "greedy"):
         raise ValueError(f"mode must be 'nearest' or 'greedy', got {mode!r}")
     proxy = get_proxy(data, arch, epochs, seed, features=True, cache_dir=cache_dir, net_kwargs=net_kwargs,
@@ -361,7 +366,8 @@ def select_forgetting(data: ImageData,  # dataset; images are taken from `data.t
                       **train_kw,  # further `get_proxy` options: batch_size, lr, momentum, weight_decay, augment
                       ) -> SynSet:
     "Forgetting coreset: per class the `ipc` images most often misclassified during proxy training."
-    _check_ipc(data, ipc)
+    ipc, seed, epochs, progress, *_ = _check_ipc(data, ipc, "select_forgetting", seed=seed, epochs=epochs,
+                                                 progress=progress, **train_kw).values()
     if score not in ("wrong", "events"):
         raise ValueError(f"score must be 'wrong' or 'events', got {score!r}")
     proxy = get_proxy(data, arch, epochs, seed, cache_dir=cache_dir, net_kwargs=net_kwargs, device=device,

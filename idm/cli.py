@@ -163,7 +163,7 @@ def build_parser(prog: str = "python -m idm",  # how the program is called (usag
     e.add_argument("--seed", type=int, default=0, help="run i uses seed + i (default: 0)")
     e.add_argument("--test-per-class", type=int, default=None, metavar="K", help="test on K images per class (default: all)")
     for sp, handler in ((c, _condense), (e, _evaluate)):
-        sp.add_argument("--data-root", default=None, help="folder to look for the dataset in first")
+        sp.add_argument("--data-root", default=None, help="the folder holding the dataset (searched alone when given)")
         sp.add_argument("--download", action="store_true", help="fetch the dataset with torchvision if missing")
         sp.add_argument("--device", default=None, help="e.g. cpu or cuda (default: CUDA when available)")
         sp.set_defaults(handler=handler)

@@ -383,6 +383,7 @@ def _check_checkpoint(st: dict, params: dict, path: Path) -> None:
     if fmt != CHECKPOINT_FORMAT: raise ValueError(f"{path} is not a condensation checkpoint")
     skip = {"iterations", "overrides", "queue_pool", "real_chunk"}   # pool compared by key; real_chunk: memory only
     old, new = st["params"], params
+    if "data_fingerprint" not in old: skip |= {"data_fingerprint"}  # a checkpoint from before fingerprints: not compared
     diff = sorted(k for k in set(old) | set(new) if k not in skip and old.get(k, "<missing>") != new.get(k, "<missing>"))
     if diff:
         raise CheckpointMismatchError(
@@ -437,6 +438,7 @@ def condense(data: ImageData,  # real data (train split used); moved to `device`
     "Condense `data` into `ipc` images per class with IDM or DM; resumable from `checkpoint_dir`."
     params = resolve_params(data.name, ipc, method, arch, seed, iterations, preset_from, overrides)
     data.check_ipc(ipc)
+    params["data_fingerprint"] = data.fingerprint()  # a checkpoint of other data under the same name is refused
     if checkpoint_every < 1 or log_every < 1: raise ValueError("checkpoint_every and log_every must be >= 1")
     dev = _resolve_device(device)
     if data.device != dev: data = data.to(dev)

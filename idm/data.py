@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,6 +186,18 @@ class ImageData:
     def device(self) -> torch.device:
         "Device of the train tensors."
         return self.train.device
+
+    def fingerprint(self) -> str:
+        "16 hex digits identifying the data: shapes, dtypes, normalisation, every label and 64 evenly spaced images per split."
+        h = hashlib.sha256(repr((self.mean, self.std, self.num_classes)).encode())
+        for s in (self.train, self.test):
+            x, y = s._x, s.labels
+            h.update(repr((tuple(x.shape), str(x.dtype))).encode())
+            h.update(y.detach().cpu().to(torch.int64).numpy().tobytes())
+            if len(x):
+                idx = torch.linspace(0, len(x) - 1, min(64, len(x))).long().to(x.device)
+                h.update(x[idx].detach().cpu().contiguous().numpy().tobytes())
+        return h.hexdigest()[:16]
 
     def class_sizes(self) -> list[int]:
         "Number of train images of each class."

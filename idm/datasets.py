@@ -36,8 +36,9 @@ _CIFAR_FILES = {"CIFAR10": [f"data_batch_{i}" for i in range(1, 6)] + ["test_bat
 _TORCHVISION = ("MNIST", "FashionMNIST", "CIFAR10", "CIFAR100")
 
 def _search_roots(root) -> list[tuple[Path, bool]]:
-    "(folder, is_the_root_argument) in search order, without repeats."
-    roots = [(Path(root).expanduser(), True)] if root is not None else []
+    "(folder, is_the_root_argument) in search order, without repeats: `root` alone when given."
+    if root is not None: return [(Path(root).expanduser(), True)]   # authoritative: that folder only
+    roots = []
     roots += [(Path(p).expanduser(), False) for p in os.environ.get("IDM_DATA", "").split(os.pathsep) if p]
     roots.append((Path("data"), False))
     seen, out = set(), []
@@ -76,7 +77,7 @@ def _missing(name: str, loc: Path) -> list[str]:
 def _find(name: str, root) -> tuple[Path | None, list[str]]:
     "First complete location of `name`, and a description of every place looked at."
     places = [(loc, r) for r, explicit in _search_roots(root) for loc in _layouts(name, r, explicit)]
-    if name == "FashionMNIST": places.append((DEBIAN_FASHION_MNIST, DEBIAN_FASHION_MNIST))
+    if name == "FashionMNIST" and root is None: places.append((DEBIAN_FASHION_MNIST, DEBIAN_FASHION_MNIST))
     looked = []
     for loc, _ in places:
         miss = _missing(name, loc)
@@ -87,7 +88,7 @@ def _find(name: str, root) -> tuple[Path | None, list[str]]:
     return None, looked
 
 def find_dataset(name: str, # dataset name (see `DATASETS`)
-                 root: str | Path | None = None, # folder to look in first (and to download into)
+                 root: str | Path | None = None, # the folder holding it (searched alone when given; downloads go there)
                  download: bool = False, # fetch MNIST/FashionMNIST/CIFAR with torchvision if not found
                 ) -> Path:
     "Where dataset `name` is (its folder, or the packed file), downloading it if asked; `DataNotFoundError` if nowhere."
@@ -97,7 +98,7 @@ def find_dataset(name: str, # dataset name (see `DATASETS`)
     if loc is None and download and name in _TORCHVISION:
         failure = _download(name, _search_roots(root)[0][0])
         loc, looked = _find(name, root)
-    if loc is None: raise DataNotFoundError(_not_found_message(name, looked, download, failure))
+    if loc is None: raise DataNotFoundError(_not_found_message(name, looked, download, failure, root))
     return loc
 
 # %% ../nbs/00b_datasets.ipynb #ad5a7767
@@ -119,9 +120,11 @@ _HOW_TO_GET = {
                 "class folders); it is not downloaded automatically",
 }
 
-def _not_found_message(name: str, looked: list[str], download: bool, failure: str | None) -> str:
-    lines = [f"{name} was not found. Looked in:"] + [f"  - {p}" for p in looked] + ["To fix it, one of:",
-             "  - pass root=<folder holding the files> to load_dataset (command line: --root FOLDER)",
+def _not_found_message(name: str, looked: list[str], download: bool, failure: str | None, root=None) -> str:
+    lines = [f"{name} was not found. Looked in:"] + [f"  - {p}" for p in looked] + ["To fix it, one of:"]
+    if root is not None: lines.append("  - a root was given, so only it was searched: point it at the folder holding the "
+                                      "files, or leave it unset to search IDM_DATA, ./data (and Debian's Fashion-MNIST)")
+    lines += ["  - pass root=<folder holding the files> to load_dataset (command line: --root FOLDER)",
              "  - set the environment variable IDM_DATA to that folder"]
     if name == "FashionMNIST": lines.append("  - apt-get install dataset-fashion-mnist (Debian/Ubuntu: files in "
                                             f"{DEBIAN_FASHION_MNIST})")
@@ -331,7 +334,7 @@ def _read_imagenet(folder: Path, classes=None, normalize_train: bool = True, ima
 
 # %% ../nbs/00b_datasets.ipynb #416c974b
 def load_dataset(name: str, # dataset name or alias: MNIST, FashionMNIST, CIFAR10, CIFAR100, TinyImageNet, ImageNet
-                 root: str | Path | None = None, # folder to look in first (and to download into)
+                 root: str | Path | None = None, # the folder holding it (searched alone when given; downloads go there)
                  device="cpu", # where the tensors go (ImageNet: keep "cpu" and move batches)
                  download: bool = True, # fetch MNIST/FashionMNIST/CIFAR with torchvision when not found
                  *,
@@ -385,7 +388,7 @@ def add_data_command(p: argparse.ArgumentParser,  # a parser or a subcommand's p
                     ) -> argparse.ArgumentParser:
     "Give `p` the dataset check's arguments (NAME, --root, --download, --no-verify) and its `handler`; returns `p`."
     p.add_argument("name", help=f"dataset: {', '.join(DATASETS)}")
-    p.add_argument("--root", default=None, help="folder to look in first (and to download into)")
+    p.add_argument("--root", default=None, help="the folder holding the dataset (searched alone when given; downloads go there)")
     p.add_argument("--download", action="store_true", help="fetch it with torchvision if missing (MNIST, FashionMNIST, CIFAR)")
     p.add_argument("--no-verify", action="store_true", help="only locate the files, do not read them")
     p.set_defaults(handler=_check_command)

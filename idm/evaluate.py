@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 from .augment import DSA, DSA_STRATEGY, DCAugment
 from .data import ImageData, Split
 from .networks import get_network
+from .options import check_options
 from .sets import SynSet, expand_images
 
 # %% auto #0
@@ -191,6 +192,10 @@ def evaluate_synset(train,                    # a `SynSet`, or an (images, label
                    ) -> float | dict:
     "Train a fresh `arch` on a set with the paper's evaluation protocol; test top-1 accuracy in percent."
     t0 = time.perf_counter()
+    opts = check_options("evaluate_synset", epochs=epochs, lr=lr, momentum=momentum, weight_decay=weight_decay,
+                         batch_size=batch_size, augment=augment, seed=seed, test_batch_size=test_batch_size,
+                         progress=progress, return_details=return_details)
+    epochs, lr, seed, batch_size = opts["epochs"], opts["lr"], opts["seed"], opts["batch_size"]
     images, labels, expand, net_kwargs, set_classes = _training_set(train, arch, expand, net_kwargs, test)
     if isinstance(expand, bool) or not isinstance(expand, (int, np.integer)) or expand < 1:
         raise ValueError(f"expand must be an int >= 1 (1: no partition-and-expansion), got {expand!r}")
@@ -203,11 +208,7 @@ def evaluate_synset(train,                    # a `SynSet`, or an (images, label
     if tuple(test_shape[1:]) != (h, w):
         raise ValueError(f"image size mismatch: the training images are {h}×{w}, the test images "
                          f"{test_shape[1]}×{test_shape[2]}")
-    if augment not in _AUGMENTS: raise ValueError(f"augment must be one of {_AUGMENTS}, got {augment!r}")
     passes_lr = lr_schedule(epochs, lr)
-    if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
     num_classes = num_classes or set_classes or data_classes or int(max(labels.max(), test_labels.max())) + 1
     if labels.min() < 0 or labels.max() >= num_classes:
         raise ValueError(f"labels must lie in 0..{num_classes - 1}, got {int(labels.min())}..{int(labels.max())}")
@@ -241,7 +242,7 @@ def evaluate_runs(train,            # a `SynSet`, or an (images, labels) pair
                  ) -> dict:
     "Evaluate `runs` fresh networks (seeds `seed`, `seed+1`, ...); accuracies, mean and population std in percent."
     if "return_details" in kw: raise TypeError("evaluate_runs always collects the details; drop return_details")
-    if runs < 1: raise ValueError(f"runs must be >= 1, got {runs}")
+    runs, seed = check_options("evaluate_runs", runs=runs, seed=seed).values()
     sig = inspect.signature(evaluate_synset)
     unknown = set(kw) - set(sig.parameters)
     if unknown: raise TypeError(f"unknown evaluate_synset argument(s): {sorted(unknown)}")

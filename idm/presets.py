@@ -11,6 +11,7 @@ import os
 from .augment import DSA_STRATEGY
 from .data import UnknownDatasetError, canonical_name
 from .networks import ARCHITECTURES, UnknownArchitectureError
+from .options import _WRONG, OptionError, check_options, value_kind
 from .pretrained import is_pool
 
 # %% auto #0
@@ -223,13 +224,27 @@ def _check(cond: bool, msg: str):
     if not cond: raise ValueError(msg)
 
 
+def _kind_of(default) -> str | None:
+    "The `idm.options.value_kind` kind of a preset value (None: a None default, anything goes)."
+    if isinstance(default, bool): return "bool"
+    if isinstance(default, int): return "int"
+    if isinstance(default, float): return "number"
+    if isinstance(default, str): return "str"
+    return None
+
+
 def _kind_ok(default, value) -> tuple[bool, str]:
-    "Whether `value` has the kind of `default` (bool, int, real number, string; anything for None), and that kind."
-    if isinstance(default, bool): return isinstance(value, bool), "a bool"
-    if isinstance(default, int): return isinstance(value, int) and not isinstance(value, bool), "an int"
-    if isinstance(default, float): return isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
-    if isinstance(default, str): return isinstance(value, str), "a string"
-    return True, "anything"
+    "Whether `value` has the kind of `default` (bool, int, finite number, string; anything for None), and that kind."
+    kind = _kind_of(default)
+    if kind is None: return True, "anything"
+    return value_kind(kind, value) is not _WRONG, {"bool": "a bool", "int": "an int", "number": "a finite number",
+                                                   "str": "a string"}[kind]
+
+
+def _plain(opts: dict, defaults: dict) -> dict:
+    "Numpy scalars among the options made plain Python (of their preset value's kind), so that JSON stores them."
+    return {k: (value_kind(_kind_of(defaults[k]), v) if k in defaults and _kind_of(defaults[k]) and
+                value_kind(_kind_of(defaults[k]), v) is not _WRONG else v) for k, v in opts.items()}
 
 
 _POOL_SETTINGS = ("size", "iterations", "seed", "batch", "lr", "momentum", "weight_decay", "cache_dir")
@@ -255,7 +270,7 @@ def _check_values(opts: dict, defaults: dict, method: str) -> None:
     for k, d in defaults.items():
         if k == "keep_low_loss_real": continue   # "auto", None or an int (see `low_loss_keep`)
         ok, kind = _kind_ok(d, opts[k])
-        _check(ok, f"{k} must be {kind}, got {opts[k]!r}")
+        if not ok: raise OptionError(f"condense: {k} must be {kind}, got {opts[k]!r}")
     if opts["arch"] not in ARCHITECTURES:
         raise UnknownArchitectureError(f"unknown architecture {opts['arch']!r}; known: {', '.join(ARCHITECTURES)}")
     _check(opts["iterations"] >= 0, f"iterations must be an int >= 0, got {opts['iterations']!r}")
@@ -310,13 +325,14 @@ def resolve_params(dataset: str,  # name of the data (`ImageData.name`)
     qp = overrides.get("queue_pool")
     if is_pool(qp): overrides["queue_pool"] = {"object": qp.key}   # recorded by its key
     elif isinstance(qp, os.PathLike): overrides["queue_pool"] = str(qp)
-    if isinstance(ipc, bool) or not isinstance(ipc, int) or ipc < 1:
-        raise ValueError(f"ipc must be a positive int, got {ipc!r}")
+    ipc, seed, iterations = check_options("condense", none_ok=("iterations",), ipc=ipc, seed=seed,
+                                          iterations=iterations).values()
     if preset_from is None: src = (dataset, ipc)
     elif isinstance(preset_from, str): src = (preset_from, ipc)
     else: src = tuple(preset_from)
     defaults = from_official(preset(src[0], src[1], m)) | {k: v[m] for k, v in SWITCHES.items() if m in v}
     _check_names(overrides, m)
+    overrides = _plain(overrides, defaults)
     opts = {**defaults, **{k: v for k, v in overrides.items() if k not in NET_KWARGS}}
     if iterations is not None: opts["iterations"] = iterations
     if arch is not None: opts["arch"] = arch

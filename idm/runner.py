@@ -25,7 +25,7 @@ from .io import run_main, atomic_write, read_json, write_json
 from .liveness import (RunTerminated, attempt_wall_time, folder_status, heartbeat, process_info, run_lock,
                           sigterm_as_interrupt)
 from .runs import Run, canonical_json, environment_info, grid, is_finished, utc_now
-from .tasks import SET_FILES, UnknownTaskError, get_task, source_ref
+from .tasks import SET_FILES, UnknownTaskError, check_run_params, get_task, source_ref
 
 # %% auto #0
 __all__ = ['EXECUTORS', 'LOCAL_TIMEOUT_MIN', 'KEY_METRICS', 'execute_run', 'slurm_parameters', 'run_grid', 'dependencies',
@@ -252,6 +252,7 @@ def run_grid(runs: Iterable[Run],  # the runs (duplicates by id are run once)
     root.mkdir(parents=True, exist_ok=True)
     unique = list({(r.kind, r.id): r for r in runs}.values())
     fns = {r.kind: get_task(r.kind, tasks) for r in unique}  # unknown kinds fail before anything runs
+    for r in unique: check_run_params(r)  # so do options of the wrong kind (a string seed, a float epochs, ...)
     results: dict[tuple, dict] = {}
     for r in unique:
         if not force and is_finished(root, r):

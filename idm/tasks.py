@@ -19,13 +19,14 @@ from .data import ImageData, from_tensors
 from .datasets import load_dataset
 from .evaluate import evaluate_runs
 from .io import load_torch, read_json, save_torch, papermill_options
+from .options import OPTION_RULES, check_options
 from .runs import Run
 from .sets import SynSet, load_set
 
 # %% auto #0
-__all__ = ['DATA_KEYS', 'SET_FILES', 'TASK_PARAMS', 'SELECTORS', 'TASKS', 'save_tensor_data', 'load_data', 'DependencyError',
-           'source_ref', 'load_run_set', 'source_run', 'condense_task', 'baseline_task', 'stratified_subset',
-           'evaluate_task', 'notebook_task', 'UnknownTaskError', 'get_task']
+__all__ = ['DATA_KEYS', 'SET_FILES', 'TASK_PARAMS', 'SELECTORS', 'TASKS', 'save_tensor_data', 'DataChangedError', 'load_data',
+           'DependencyError', 'source_ref', 'load_run_set', 'source_run', 'check_run_params', 'condense_task',
+           'baseline_task', 'stratified_subset', 'evaluate_task', 'notebook_task', 'UnknownTaskError', 'get_task']
 
 # %% ../nbs/07a_tasks.ipynb #9514b13f
 DATA_KEYS = frozenset({"dataset", "data", "data_root", "download"})  # the parameters that name a run's real data
@@ -38,12 +39,18 @@ def save_tensor_data(path: str | Path,  # the .pt file to write
                      test_labels=None,  # test labels
                      **from_tensors_kw,  # name, mean, std, class_names, normalize (see `from_tensors`)
                     ) -> dict:
-    "Save tensors for a run to load with `load_data`; returns the `data` parameter that names them."
-    save_torch({"format": "idm.tensors/1", "images": torch.as_tensor(images), "labels": torch.as_tensor(labels),
-                "test_images": None if test_images is None else torch.as_tensor(test_images),
-                "test_labels": None if test_labels is None else torch.as_tensor(test_labels),
-                "kwargs": from_tensors_kw}, path)
-    return {"kind": "tensors", "path": str(path)}
+    """Save tensors for a run to load with `load_data`; returns the `data` parameter that names them: the path and the
+    data's fingerprint, so that a run id changes when the data does (the tensors are checked by `from_tensors` first)."""
+    d = {"format": "idm.tensors/1", "images": torch.as_tensor(images), "labels": torch.as_tensor(labels),
+         "test_images": None if test_images is None else torch.as_tensor(test_images),
+         "test_labels": None if test_labels is None else torch.as_tensor(test_labels), "kwargs": from_tensors_kw}
+    fp = from_tensors(d["images"], d["labels"], d["test_images"], d["test_labels"], **from_tensors_kw).fingerprint()
+    save_torch(d, path)
+    return {"kind": "tensors", "path": str(path), "fingerprint": fp}
+
+
+class DataChangedError(ValueError):
+    "The data a run names is not the data it was planned with (its fingerprint differs)."
 
 
 def load_data(params: dict,  # run parameters: `data` {"kind": "tensors", "path"} or `dataset` [+ `data_root`, `download`]
@@ -57,7 +64,12 @@ def load_data(params: dict,  # run parameters: `data` {"kind": "tensors", "path"
         d = load_torch(spec["path"], "a tensors file (save_tensor_data)")
         if not isinstance(d, dict) or d.get("format") != "idm.tensors/1":
             raise ValueError(f"{spec['path']} was not written by save_tensor_data")
-        return from_tensors(d["images"], d["labels"], d["test_images"], d["test_labels"], **d["kwargs"]).to(device)
+        data = from_tensors(d["images"], d["labels"], d["test_images"], d["test_labels"], **d["kwargs"])
+        if spec.get("fingerprint") and data.fingerprint() != spec["fingerprint"]:
+            raise DataChangedError(f"{spec['path']} holds other data than this run was planned with (fingerprint "
+                                   f"{data.fingerprint()}, planned {spec['fingerprint']}): plan the runs again with the "
+                                   "`data` parameter save_tensor_data returned (their ids change with the data)")
+        return data.to(device)
     if "dataset" not in params: raise ValueError("the run names no data: give 'dataset' (+ 'data_root') or 'data'")
     return load_dataset(params["dataset"], params.get("data_root"), device=device, download=params.get("download", False))
 
@@ -113,6 +125,12 @@ TASK_PARAMS: dict[str, frozenset] = {  # kind → the parameters its task uses i
     "baseline": DATA_KEYS | {"device", "method", "progress"},
     "evaluate": DATA_KEYS | {"device", "source", "arch", "test_per_class", "test_seed"},
 }
+
+
+def check_run_params(run) -> None:
+    "The run's parameters that `idm.options.OPTION_RULES` knows, checked before anything runs (`OptionError` naming the run)."
+    check_options(f"{run.kind} run {run.id}", none_ok=("test_per_class", "iterations"),
+                  **{k: v for k, v in run.params.items() if k in OPTION_RULES and k != "expand"})  # expand: see evaluate
 
 
 def _forwarded(kind: str, params: dict) -> dict:
