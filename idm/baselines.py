@@ -44,7 +44,7 @@ def _coreset(data: ImageData, per_class: list[Tensor], method: str, params: dict
     proxy = params.get("proxy") or {}
     return SynSet.from_data(data, data.train.get(didx), labels, method, ipc, indices=idx, seed=int(params.get("seed", 0)),
                             arch=proxy.get("arch"), net_kwargs=dict(proxy.get("net_kwargs") or {}),
-                            params={"method": method, **params})
+                            params={"method": method, **params, "data_fingerprint": data.fingerprint()})
 
 
 def _check_ipc(data: ImageData, ipc: int, where: str = "select", **options) -> dict:
