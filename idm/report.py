@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import seaborn as sns
 
 from .presets import PRESETS
 from .io import atomic_write, read_json, repo_path
@@ -22,11 +23,11 @@ from .verdicts import ONE_SEED, VERDICT_RULE, combine_verdicts, count_verdicts, 
 _pm = partial(format_pm, sep=" ± ")  # the tables print "48.9 ± 0.6"
 
 # %% auto #0
-__all__ = ['PAPER_SOURCES', 'SAME_NUMBERS', 'table1_frame', 'idm_vs_dm', 'table1_verdicts', 'decided_text', 'table1_wide',
-           'table1_caption', 'markdown_table', 'latex_table', 'write_table', 'comparison_heatmap', 'evaluation_name',
-           'baselines_table', 'baselines_caption', 'queue_table', 'queue_caption', 'queue_plot', 'results_of', 'claims',
-           'main_table_frame', 'main_table_claims', 'summary_table', 'summary_text', 'provenance', 'report_text',
-           'write_report', 'compare_results', 'compare_claims']
+__all__ = ['CHANCE_MARGIN', 'PAPER_SOURCES', 'SAME_NUMBERS', 'table1_frame', 'idm_vs_dm', 'table1_verdicts', 'decided_text',
+           'table1_wide', 'table1_caption', 'markdown_table', 'latex_table', 'write_table', 'comparison_heatmap',
+           'evaluation_name', 'baselines_table', 'baselines_caption', 'queue_table', 'queue_caption', 'queue_plot',
+           'results_of', 'claims', 'main_table_frame', 'main_table_claims', 'summary_table', 'summary_text',
+           'provenance', 'report_text', 'write_report', 'compare_results', 'compare_claims']
 
 # %% ../nbs/09b_report.ipynb #3a42d214
 def table1_frame(results: pd.DataFrame,  # `load_results(root, "table1")` (pooled here with `pool_runs`)
@@ -210,9 +211,13 @@ def queue_caption(results: pd.DataFrame,  # `load_results(root, "pretrained_queu
 def queue_plot(results: pd.DataFrame,  # `load_results(root, "pretrained_queue")` (pooled here)
               ):
     "The variants' accuracies as bars (`idm.plots.plot_results`)."
-    results = pool_runs(results)
-    return plot_results(results.assign(method=results.variant).dropna(subset=["mean"]), x="ipc", hue="method",
-                        title=f"Pre-trained queue (profile {results.profile.iloc[0]})")
+    results = pool_runs(results).dropna(subset=["mean"])
+    fig = plot_results(results, x="ipc", hue="variant", hue_order=list(results["variant"]),
+                       title=f"Pre-trained queue (profile {results.profile.iloc[0]})",
+                       ylabel="test accuracy (%), bars: min–max")
+    ax = fig.axes[-1]
+    if ax.get_legend() is not None: sns.move_legend(ax, "upper left", bbox_to_anchor=(1.02, 1), title="variant", frameon=False)
+    return fig
 
 # %% ../nbs/09b_report.ipynb #71679e6d
 def results_of(root: str | Path,  # a results set (or a run root)
@@ -267,12 +272,29 @@ def _setting_claims(root: Path, idx: dict, profile: str) -> list[dict]:
     return out
 
 
+CHANCE_MARGIN = 2.0  # a Table 1 cell within this many points of chance (100 / classes) is flagged as saying nothing
+
+
+def _cells_seeds_text(cells: pd.DataFrame) -> str:
+    "The condensation seeds of Table 1's cells, grouped: 'n seeds (sd …) in k cells, …' rather than one entry per cell."
+    groups = sorted(cells.assign(n=cells["seeds"]).groupby("n"), key=lambda kv: -kv[0])
+    return "per method and cell: " + ", ".join(
+        f"{n} seed{'s' * (n > 1)} in {len(g)}" +
+        (" (" + ", ".join(f"{r.method.upper()} {r.arch}→{r.eval_arch} sd {np.std(r.seed_means, ddof=1):.1f}"
+                          for _, r in g.iterrows()) + ")" if n > 1 else "") for n, g in groups)
+
+
 def _table1_claims(t1: pd.DataFrame, settings: dict) -> list[dict]:
     cells = table1_frame(t1)
     wins, n = idm_vs_dm(cells)
     where = f"{settings['dataset']} ipc {settings['ipc']}"
     out = [_claim("S2 Table 1: IDM > DM per cell", f"{where}, 4×4", "16/16 cells", f"IDM's mean higher in {wins}/{n} cells",
-                  _seeds_text(list(cells["seed_means"])), decided_text(table1_verdicts(cells)))]
+                  _cells_seeds_text(cells), decided_text(table1_verdicts(cells)))]
+    chance = cells[cells["mean"] <= CHANCE_MARGIN + 100 / settings.get("num_classes", 10)]
+    if len(chance):
+        where_ = ", ".join(f"{r.method.upper()} {r.arch}→{r.eval_arch} {r['mean']:.1f}" for _, r in chance.iterrows())
+        out.append(_claim("S2 Table 1: cells at chance level", where, "–", where_, "–",
+                          "says nothing: the evaluation budget is too small for this network (not a result on the method)"))
     cc = cells[(cells.arch == "ConvNet") & (cells.eval_arch == "ConvNet")].set_index("method")
     for m in cc.index:
         out.append(_claim(f"S2 Table 1: {m.upper()} ConvNet→ConvNet", where, _pm(cc.loc[m, "paper_mean"], cc.loc[m, "paper_std"]),
@@ -353,11 +375,13 @@ def main_table_frame(results: pd.DataFrame,  # `load_results(root, "main_table")
 def main_table_claims(results: pd.DataFrame,  # `load_results(root, "main_table")`
                      ) -> list[dict]:
     "One claim per row of the main table and pair of `_MAIN_CLAIMS` run: both means, the paper's, the seeds, the verdict."
-    out = []
+    out, res = [], pool_runs(results)
     for _, r in main_table_frame(results).iterrows():
-        seeds = next(v for k, v in r.items() if k.startswith("condensation seeds"))
-        for a, b in (tuple(_MAIN_NAMES[m] for m in pair) for pair in _MAIN_CLAIMS):
+        g = res[(res["dataset"] == r["dataset"]) & (res["ipc"] == r["ipc"])].set_index("method")
+        for pair in _MAIN_CLAIMS:
+            a, b = (_MAIN_NAMES[m] for m in pair)
             if f"{a} > {b}" in r:
+                seeds = _seeds_text([_sm(g.loc[m]) for m in pair if m in g.index])  # the two sides' seeds
                 out.append(_claim(f"main paper: {a} > {b}", f"{r['dataset']} ipc {r['ipc']}",
                                   f"{a} {r[f'{a} paper']} vs {b} {r[f'{b} paper']}", f"{a} {r[f'{a} ours']} vs {b} {r[f'{b} ours']}",
                                   seeds, r[f"{a} > {b}"]))

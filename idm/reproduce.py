@@ -357,12 +357,23 @@ def pool_runs(results: pd.DataFrame,  # `load_results(..., role="eval")`: one ro
 _SET_FILES = ("synset.pt", "synset.json")
 _PROCESS_KEYS = ("pid", "host")  # meta.json keys of the live process, left out of a results set
 
+
+def _prune(dest: Path, experiments: tuple[str, ...]) -> None:
+    "Remove from a results set the run folders that no index of an experiment not being re-exported refers to (stale runs)."
+    keep = {(e["kind"], e["id"]) for ex in EXPERIMENTS if ex not in experiments
+            for e in (read_index(dest, ex) or {}).get("entries", [])}
+    for kind in ("condense", "baseline", "evaluate"):
+        for d in sorted((dest / kind).glob("*")) if (dest / kind).is_dir() else []:
+            if d.is_dir() and (kind, d.name) not in keep: shutil.rmtree(d)
+
 def export_results(root: str | Path,  # the run root
                    dest: str | Path,  # the results set to (re)write, e.g. figures/results
                    experiments: tuple[str, ...] = EXPERIMENTS,  # whose runs to copy
                   ) -> Path:
     "Copy the indexes and, per run, params/meta/metrics JSON (+ the synthetic sets the figures show) into `dest`."
     root, dest = Path(root), Path(dest)
+    if root.resolve() == dest.resolve(): return dest  # already the results set: nothing to copy (and nothing to prune)
+    _prune(dest, experiments)
     for ex in experiments:
         idx = read_index(root, ex)
         if idx is None: continue
