@@ -70,7 +70,7 @@ _CPU_POOL = dict(size=4, iterations=100, batch=64)
 _CPU_SEEDS = [0, 1, 2]  # condensation (or selection) seeds of every cell that carries a claim
 
 CPU_PROFILE = dict(
-    description="real Fashion-MNIST on 2 CPU cores in under an hour: 3 condensation seeds for every cell that carries a "
+    description="real Fashion-MNIST on 2 CPU cores in about an hour: 3 condensation seeds for every cell that carries a "
                 "claim (Table 1's ConvNet→ConvNet, the figure sets, the baselines, the pre-trained queue variants, the main "
                 "table), one for Table 1's other cells; ConvNet width 32, tens of iterations, 2 evaluation runs on 1000 test "
                 "images (100 per class); AlexNet/VGG11/ResNet18 condense 6 iterations and are evaluated once, 4 epochs with "
