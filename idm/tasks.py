@@ -127,7 +127,8 @@ TASK_PARAMS: dict[str, frozenset] = {  # kind → the parameters its task uses i
 }
 
 
-def check_run_params(run) -> None:
+def check_run_params(run,  # an `idm.runs.Run`
+                    ) -> None:
     "The run's parameters that `idm.options.OPTION_RULES` knows, checked before anything runs (`OptionError` naming the run)."
     check_options(f"{run.kind} run {run.id}", none_ok=("test_per_class", "iterations"),
                   **{k: v for k, v in run.params.items() if k in OPTION_RULES and k != "expand"})  # expand: see evaluate
