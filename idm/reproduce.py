@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -449,13 +450,15 @@ def reproduce(profile: str = "cpu",  # a name in `idm.profiles.PROFILES`
         print(f"{ex:17s} {len(runs):3d} runs {counts} {time.perf_counter() - t:7.1f} s", flush=True)
     results = export_results(root, out / "results", experiments)
     nb_dir = Path(notebooks) if notebooks is not None else experiment_notebooks()
-    executed = root / "notebooks" / name
+    in_place = root.resolve() == results.resolve()  # a results set rebuilt in place keeps no executed copies
+    executed = Path(tempfile.mkdtemp(prefix="idm-notebooks-")) if in_place else root / "notebooks" / name
     summary["notebooks"] = {}
     for nb in OUTPUT_NOTEBOOKS:
         t = time.perf_counter()
         run_notebook(nb_dir / nb, executed / nb, {"root": str(results.resolve()), "out": str(out.resolve())})
         summary["notebooks"][nb] = round(time.perf_counter() - t, 1)
         print(f"{nb:32s} {time.perf_counter() - t:7.1f} s", flush=True)
+    if in_place: shutil.rmtree(executed, ignore_errors=True)
     summary["wall_time_s"] = round(time.perf_counter() - t0, 1)
     # every invocation is kept: a rerun that skips finished runs must not hide the wall time of the run that made them
     log_path = results / "reproduce.json"
