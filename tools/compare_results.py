@@ -2,7 +2,7 @@
 
 Prints, per cell, both means, their difference and the seed-noise band (idm.report.compare_results), then the verdicts of
 both reports claim by claim (idm.report.compare_claims), then one line of totals. `--out FILE` also writes both tables
-as Markdown.  Example:  python tools/compare_results.py figures/results /tmp/fresh/figures/results
+as Markdown.  Example:  python tools/compare_results.py figures/results ../fresh-clone/figures/results
 """
 import argparse
 import sys
