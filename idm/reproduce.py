@@ -117,6 +117,12 @@ def _table1_entries(s, dev, data):
     return out
 
 
+def _condense_overrides(s: dict, m: str, ipc: int) -> dict:
+    "Condense overrides of method `m` at `ipc` (figures, main table): per method, then per arch, then per ipc."
+    return {**s["condense"].get(m, {}), **s["condense_arch"].get(s["arch"] or "ConvNet", {}).get(m, {}),
+            **s["condense_ipc"].get(str(ipc), {}).get(m, {})}
+
+
 def _figures_entries(s, dev, data):
     out = []
     for f in s["sets"]:
@@ -124,8 +130,7 @@ def _figures_entries(s, dev, data):
         row = _preset_row(m, f["dataset"], ipc)
         seeds, sn = _seeds(s, row)
         expand = {} if f["expand"] == PRESET_EXPAND[m] else {"expand": f["expand"]}
-        over = {**s["condense"].get(m, {}), **s["condense_arch"].get(s["arch"] or "ConvNet", {}).get(m, {}),
-                **s["condense_ipc"].get(str(ipc), {}).get(m, {}), **expand}
+        over = {**_condense_overrides(s, m, ipc), **expand}
         ev, arch, notes = _resolve_eval(s["evaluate"], s.get("eval_arch", "ConvNet"), row, sn)
         for seed in seeds:
             src = _condense(data(f["dataset"]), ipc, m, s["arch"], seed, s["iterations"].get(str(ipc)), over, dev)
@@ -134,6 +139,11 @@ def _figures_entries(s, dev, data):
     return out
 
 # %% ../nbs/09c_reproduce.ipynb #b3a1214c
+def _coreset(data: dict, m: str, ipc: int, seed: int, options: dict, device) -> Run:
+    "The baseline run selecting a coreset (baselines, main table)."
+    return Run("baseline", {**data, "method": m, "ipc": ipc, "seed": seed, **options, **({"device": device} if device else {})})
+
+
 def _baselines_entries(s, dev, data):
     "Coresets per selection seed, each evaluated with every augmentation of `augments` and every named protocol of `protocols`."
     out = []
@@ -141,9 +151,7 @@ def _baselines_entries(s, dev, data):
         for ipc in s["ipcs"]:
             for m in s["methods"]:
                 for seed in s.get("seeds") or [s["seed"]]:  # coresets have no preset: a list or the one seed
-                    p = {**data(d), "method": m, "ipc": ipc, "seed": seed, **s.get(m, {})}
-                    if dev: p["device"] = dev
-                    src = Run("baseline", p)
+                    src = _coreset(data(d), m, ipc, seed, s.get(m, {}), dev)
                     lab = {"dataset": d, "ipc": ipc, "method": m}
                     out.append(Entry("set", {**lab, "seed": seed}, src))
                     for aug in s["augments"]:
@@ -191,14 +199,11 @@ def _main_entries(s, dev, data):
                 for seed in seeds:
                     lab = {"dataset": d, "ipc": ipc, "method": m, "seed": seed}
                     if coreset:
-                        src = Run("baseline", {**data(d), "method": m, "ipc": ipc, "seed": seed, **s.get(m, {}),
-                                               **({"device": dev} if dev else {})})
+                        src = _coreset(data(d), m, ipc, seed, s.get(m, {}), dev)
                         ev_run = _evaluate(src, arch, ev, dev, augment="dsa")
                     else:
-                        over = {**s["condense"].get(m, {}), **s["condense_arch"].get(s["arch"] or "ConvNet", {}).get(m, {}),
-                                **s["condense_ipc"].get(str(ipc), {}).get(m, {})}
                         it = its.get(str(ipc)) if isinstance(its, dict) else its
-                        src = _condense(data(d), ipc, m, s["arch"], seed, it, over, dev)
+                        src = _condense(data(d), ipc, m, s["arch"], seed, it, _condense_overrides(s, m, ipc), dev)
                         ev_run = _evaluate(src, arch, ev, dev)
                     out += [Entry("set", lab, src), Entry("eval", {**lab, "eval_arch": arch}, ev_run, notes)]
     return out
