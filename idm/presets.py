@@ -243,8 +243,12 @@ def _kind_ok(default, value) -> tuple[bool, str]:
 
 def _plain(opts: dict, defaults: dict) -> dict:
     "Numpy scalars among the options made plain Python (of their preset value's kind), so that JSON stores them."
-    return {k: (value_kind(_kind_of(defaults[k]), v) if k in defaults and _kind_of(defaults[k]) and
-                value_kind(_kind_of(defaults[k]), v) is not _WRONG else v) for k, v in opts.items()}
+    out = {}
+    for k, v in opts.items():
+        kind = _kind_of(defaults.get(k))
+        plain = value_kind(kind, v) if kind else _WRONG
+        out[k] = v if plain is _WRONG else plain  # a wrong kind is left as given: `_check_values` names it
+    return out
 
 
 _POOL_SETTINGS = ("size", "iterations", "seed", "batch", "lr", "momentum", "weight_decay", "cache_dir")

@@ -25,23 +25,11 @@ from .io import load_torch, save_torch
 __all__ = ['pool_key', 'ModelPool', 'build_pool', 'AugmentedFactory', 'is_pool', 'resolve_pool']
 
 # %% ../nbs/03a_pretrained.ipynb #7641c57a
-def _data_identity(data: ImageData) -> dict:
-    "Name, size, image shape, a hash of the labels and of (rounded) sample images of the training split."
-    tr = data.train
-    n = len(tr)
-    labels = tr.labels.detach().cpu().contiguous()
-    idx = torch.linspace(0, n - 1, min(n, 256)).round().long().unique().to(tr.labels.device)
-    sample = (tr.get(idx).detach().float().cpu() * 1000).round().to(torch.int32).contiguous()
-    return dict(dataset=data.name, n_train=n, image_shape=list(sample.shape[1:]), num_classes=data.num_classes,
-                labels_sha1=hashlib.sha1(labels.numpy().tobytes()).hexdigest(),
-                images_sha1=hashlib.sha1(sample.numpy().tobytes()).hexdigest())
-
-
 def pool_key(data: ImageData,  # the data the pool is trained on
              settings: dict,  # training settings (JSON-able)
             ) -> str:
-    "Cache key of a pool: 16 hex digits of a SHA-256 over the data's identity and `settings`."
-    ident = dict(_data_identity(data), **settings)
+    "Cache key of a pool: 16 hex digits of a SHA-256 over the data's name and fingerprint (`ImageData.fingerprint`) and `settings`."
+    ident = dict(dataset=data.name, fingerprint=data.fingerprint(), **settings)
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

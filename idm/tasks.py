@@ -65,9 +65,10 @@ def load_data(params: dict,  # run parameters: `data` {"kind": "tensors", "path"
         if not isinstance(d, dict) or d.get("format") != "idm.tensors/1":
             raise ValueError(f"{spec['path']} was not written by save_tensor_data")
         data = from_tensors(d["images"], d["labels"], d["test_images"], d["test_labels"], **d["kwargs"])
-        if spec.get("fingerprint") and data.fingerprint() != spec["fingerprint"]:
+        fp = data.fingerprint() if spec.get("fingerprint") else None
+        if fp is not None and fp != spec["fingerprint"]:
             raise DataChangedError(f"{spec['path']} holds other data than this run was planned with (fingerprint "
-                                   f"{data.fingerprint()}, planned {spec['fingerprint']}): plan the runs again with the "
+                                   f"{fp}, planned {spec['fingerprint']}): plan the runs again with the "
                                    "`data` parameter save_tensor_data returned (their ids change with the data)")
         return data.to(device)
     if "dataset" not in params: raise ValueError("the run names no data: give 'dataset' (+ 'data_root') or 'data'")
