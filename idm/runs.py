@@ -180,8 +180,9 @@ def kernel_info() -> dict:
     with contextlib.suppress(OSError):
         flags = next((l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("flags")), "")
     wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")   # a cap on oneDNN's kernels, when set
     return {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "onednn": onednn, "torch": torch.__version__,
-            "cpu_extensions": [f for f in wanted if f in flags.split()]}
+            "cpu_extensions": [f for f in wanted if f in flags.split()], **({"onednn_max_cpu_isa": isa} if isa else {})}
 
 
 def environment_info(device: str | torch.device | None = None,  # the device the run uses
