@@ -138,10 +138,11 @@ def _training_set(train, arch: str, expand: int | None, net_kwargs: dict | None,
 
 # %% ../nbs/05_evaluate.ipynb #55c94373
 def _fit(net: nn.Module, x: Tensor, y: Tensor, passes_lr: list[float], batch_size: int, aug, gens: tuple,
-         momentum: float, weight_decay: float, bar) -> tuple[Tensor, list[float], Tensor]:
-    "The training passes: (mean loss per pass, lr per pass, correct predictions of the last pass)."
+         momentum: float, weight_decay: float, bar, steps: int | None = None) -> tuple[Tensor, list[float], Tensor]:
+    "The training passes (the last one cut after `steps` SGD steps in all, if given): (mean loss per pass, lr per pass, correct predictions of the last pass)."
     g_shuffle, g_aug = gens
     n, epochs, device = len(x), len(passes_lr) - 1, x.device
+    left = steps if steps is not None else -1      # SGD steps still to run (-1: no step budget)
     losses, lr_seen = torch.zeros(epochs + 1, device=device), []   # the loss history is read rarely
     for ep in bar:
         if ep == 0 or passes_lr[ep] != passes_lr[ep - 1]:   # fresh optimizer: momentum buffers start at zero
@@ -150,8 +151,12 @@ def _fit(net: nn.Module, x: Tensor, y: Tensor, passes_lr: list[float], batch_siz
         perm = torch.randperm(n, generator=g_shuffle, device=device)
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), dtype=torch.long, device=device)
+        seen = 0
         for s in range(0, n, batch_size):
+            if left == 0: break
+            left -= 1
             idx = perm[s:s + batch_size]
+            seen += len(idx)
             xb, yb = x[idx], y[idx]
             if aug is not None:
                 with torch.no_grad(): xb = aug(xb, g_aug)
@@ -162,7 +167,7 @@ def _fit(net: nn.Module, x: Tensor, y: Tensor, passes_lr: list[float], batch_siz
             opt.step()
             loss_sum += loss.detach() * len(idx)
             correct += (out.detach().argmax(1) == yb).sum()
-        losses[ep] = loss_sum / n
+        losses[ep] = loss_sum / seen
         if not bar.disable: bar.set_postfix(loss=f"{losses[ep].item():.4f}")
         if ep % _CHECK_EVERY == _CHECK_EVERY - 1 or ep == epochs: _check_finite(losses, ep, epochs)
     bar.close()
@@ -174,6 +179,7 @@ def evaluate_synset(train,                    # a `SynSet`, or an (images, label
                     test,                     # ImageData (its test split is used), Split, or (images, labels)
                     *,
                     epochs: int = 1000,       # passes 0..epochs are run (epochs + 1 passes, as the official code)
+                    steps: int | None = None, # instead of `epochs`: exactly this many SGD steps, whatever the set's size
                     lr: float = 0.01,         # initial SGD learning rate; ×0.1 after pass epochs//2 + 1
                     momentum: float = 0.9,    # SGD momentum
                     weight_decay: float = 5e-4,  # SGD weight decay
@@ -192,10 +198,10 @@ def evaluate_synset(train,                    # a `SynSet`, or an (images, label
                    ) -> float | dict:
     "Train a fresh `arch` on a set with the paper's evaluation protocol; test top-1 accuracy in percent."
     t0 = time.perf_counter()
-    opts = check_options("evaluate_synset", epochs=epochs, lr=lr, momentum=momentum, weight_decay=weight_decay,
-                         batch_size=batch_size, augment=augment, seed=seed, test_batch_size=test_batch_size,
-                         progress=progress, return_details=return_details)
-    epochs, lr, seed, batch_size = opts["epochs"], opts["lr"], opts["seed"], opts["batch_size"]
+    opts = check_options("evaluate_synset", none_ok=("steps",), epochs=epochs, steps=steps, lr=lr, momentum=momentum,
+                         weight_decay=weight_decay, batch_size=batch_size, augment=augment, seed=seed,
+                         test_batch_size=test_batch_size, progress=progress, return_details=return_details)
+    epochs, steps, lr, seed, batch_size = opts["epochs"], opts["steps"], opts["lr"], opts["seed"], opts["batch_size"]
     images, labels, expand, net_kwargs, set_classes = _training_set(train, arch, expand, net_kwargs, test)
     if isinstance(expand, bool) or not isinstance(expand, (int, np.integer)) or expand < 1:
         raise ValueError(f"expand must be an int >= 1 (1: no partition-and-expansion), got {expand!r}")
@@ -208,6 +214,9 @@ def evaluate_synset(train,                    # a `SynSet`, or an (images, label
     if tuple(test_shape[1:]) != (h, w):
         raise ValueError(f"image size mismatch: the training images are {h}×{w}, the test images "
                          f"{test_shape[1]}×{test_shape[2]}")
+    if steps is not None:   # a step budget: the passes it needs (the last one cut), the lr drop as for that many passes
+        per_pass = -(-len(images) * int(expand) ** 2 // batch_size)
+        epochs = -(-steps // per_pass) - 1
     passes_lr = lr_schedule(epochs, lr)
     num_classes = num_classes or set_classes or data_classes or int(max(labels.max(), test_labels.max())) + 1
     if labels.min() < 0 or labels.max() >= num_classes:
@@ -222,13 +231,14 @@ def evaluate_synset(train,                    # a `SynSet`, or an (images, label
     gens = (torch.Generator(device).manual_seed(shuffle_seed), torch.Generator(device).manual_seed(aug_seed))
     bar = tqdm(range(epochs + 1), desc=f"evaluate {arch}", disable=not progress, leave=False)
     losses, lr_seen, correct = _fit(net, x, y, passes_lr, batch_size, _augmenter(augment, dsa_strategy, dc_strategy),
-                                    gens, momentum, weight_decay, bar)
+                                    gens, momentum, weight_decay, bar, steps)
     train_time = time.perf_counter() - t0
     acc = evaluate_net(net, test, batch_size=test_batch_size, device=device)
     if not return_details: return acc
     return {"accuracy": acc, "train_accuracy": 100.0 * correct.item() / len(x), "train_loss": losses[-1].item(),
             "wall_time_s": time.perf_counter() - t0, "train_time_s": train_time, "num_train_images": len(x),
-            "passes": epochs + 1, "seed": int(seed), "shuffle_seed": shuffle_seed, "augment_seed": aug_seed,
+            "passes": epochs + 1, "steps": steps if steps is not None else (epochs + 1) * -(-len(x) // batch_size),
+            "seed": int(seed), "shuffle_seed": shuffle_seed, "augment_seed": aug_seed,
             "lr_per_pass": lr_seen, "loss_per_pass": losses.tolist(), "expand": int(expand), "net_kwargs": net_kwargs}
 
 # %% ../nbs/05_evaluate.ipynb #ae4ab0aa
@@ -257,6 +267,7 @@ def evaluate_runs(train,            # a `SynSet`, or an (images, labels) pair
     details = [evaluate_synset(train, arch, test, seed=s, return_details=True, **kw) for s in seeds]
     accs = np.array([d["accuracy"] for d in details])
     params.update(expand=details[0]["expand"], net_kwargs=details[0]["net_kwargs"])   # as resolved from the set
+    if params.get("steps") is not None: params["epochs"] = details[0]["passes"] - 1   # what a step budget ran
     return {"arch": arch, "mean": float(accs.mean()), "std": float(accs.std()), "accuracies": accs.tolist(),
             "seeds": seeds, "train_accuracies": [d["train_accuracy"] for d in details],
             "train_losses": [d["train_loss"] for d in details], "run_wall_times_s": [d["wall_time_s"] for d in details],

@@ -46,6 +46,7 @@ _ANY = (lambda v: True), ""
 OPTION_RULES: dict[str, tuple[str, Callable, str]] = {  # option → (kind, range check, range in words)
     "seed": ("int", *_at_least(0)), "test_seed": ("int", *_at_least(0)),
     "ipc": ("int", *_at_least(1)), "iterations": ("int", *_at_least(0)), "epochs": ("int", *_at_least(0)),
+    "steps": ("int", *_at_least(1)),
     "runs": ("int", *_at_least(1)), "batch_size": ("int", *_at_least(1)), "test_batch_size": ("int", *_at_least(1)),
     "test_per_class": ("int", *_at_least(1)), "expand": ("int", *_at_least(1)),
     "width": ("int", *_at_least(1)), "depth": ("int", *_at_least(1)),

@@ -65,7 +65,7 @@ _CPU_BIG = {"idm": dict(batch_real=32, trained_bs=32), "dm": dict(batch_real=32)
 _CPU_ARCH = {"ConvNet": {"idm": dict(width=32), "dm": dict(width=32)}, "AlexNet": _CPU_BIG, "VGG11": _CPU_BIG, "ResNet18": _CPU_BIG}
 _CPU_IPC1 = {"1": {"idm": dict(batch_real=128), "dm": dict(batch_real=128)}}  # ipc 1: a larger real batch
 _CPU_EVAL = dict(runs=2, epochs=100, test_per_class=100, net_kwargs=dict(width=32))
-_CPU_BIG_EVAL = dict(runs=1, epochs=4, batch_size=16)
+_CPU_BIG_EVAL = dict(runs=1, steps=40, batch_size=16)  # a step budget: a 400-image expanded set gets the steps of a 100-image one
 _CPU_POOL = dict(size=4, iterations=100, batch=64)
 _CPU_SEEDS = [0, 1, 2]  # condensation (or selection) seeds of every cell that carries a claim
 
@@ -73,8 +73,8 @@ CPU_PROFILE = dict(
     description="real Fashion-MNIST on 2 CPU cores in about an hour: 3 condensation seeds for every cell that carries a "
                 "claim (Table 1's ConvNet→ConvNet, the figure sets, the baselines, the pre-trained queue variants, the main "
                 "table), one for Table 1's other cells; ConvNet width 32, tens of iterations, 2 evaluation runs on 1000 test "
-                "images (100 per class); AlexNet/VGG11/ResNet18 condense 6 iterations and are evaluated once, 4 epochs with "
-                "batch 16",
+                "images (100 per class); AlexNet/VGG11/ResNet18 condense 6 iterations and are evaluated once, 40 SGD steps "
+                "of batch 16 for every set",
     device="cpu",
     table1=dict(dataset="FashionMNIST", ipc=10, methods=["dm", "idm"], archs=list(TABLE1_ARCHS), eval_archs=list(TABLE1_ARCHS),
                 seed=0, cell_seeds={"ConvNet": {"ConvNet": _CPU_SEEDS}},

@@ -89,6 +89,8 @@ def _resolve_eval(ev: dict, arch: str, row: dict | None, seeds_note: dict | None
     for k, name in EVAL_FROM_PRESET.items():
         if ev.get(k) == PRESET: ev[k] = _need(row, k)[name]; from_preset[k] = name
         elif row is not None and k in ev and ev[k] != row[name]: overrides[k] = f"{ev[k]} (preset {name} {row[name]})"
+    if row is not None and ev.get("steps") is not None:   # a step budget stands in for the preset's epochs
+        overrides["steps"] = f"{ev['steps']} (preset epoch_eval_train {row['epoch_eval_train']} epochs)"
     if arch == PRESET: arch = _need(row, "eval_arch")["model"]; from_preset["arch"] = "model"
     notes = {k: v for k, v in (("from_preset", from_preset), ("overrides", overrides)) if v}
     return ev, arch, notes
@@ -250,7 +252,8 @@ def plan_frame(entries: list[Entry],  # `experiment_entries` output
         key = tuple((k, v) for k, v in e.labels.items() if k != "seed")
         p = e.run.params
         r = rows.setdefault(key, {"cell": ", ".join(f"{k} {v}" for k, v in key), "seeds": 0, "eval runs": p.get("runs", 5),
-                                  "arch": p["arch"], "epochs": p.get("epochs", 1000), "batch": p.get("batch_size", 256),
+                                  "arch": p["arch"], "batch": p.get("batch_size", 256),
+                                  "epochs": f"{p['steps']} steps" if p.get("steps") else p.get("epochs", 1000),
                                   "augment": p.get("augment", "dsa"),
                                   "from preset": ", ".join(f"{k}={v}" for k, v in e.notes.get("from_preset", {}).items()),
                                   "overrides": ", ".join(f"{k} {v}" for k, v in e.notes.get("overrides", {}).items())})
