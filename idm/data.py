@@ -14,6 +14,10 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from .malloc import tune_malloc
+
+tune_malloc()  # glibc's malloc set for large tensors, once per process (chapter malloc; IDM_MALLOC=off keeps the defaults)
+
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'CLASS_NAMES', 'DataError', 'UnknownDatasetError', 'DataNotFoundError',
            'CorruptDataError', 'canonical_name', 'normalize_images', 'denormalize_images', 'Split', 'ImageData',

@@ -13,6 +13,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .malloc import tune_malloc
+
+tune_malloc()  # glibc's malloc set for large tensors, once per process (chapter malloc; IDM_MALLOC=off keeps the defaults)
+
 # %% auto #0
 __all__ = ['NORMS', 'ACTS', 'POOLINGS', 'ARCHITECTURES', 'ConvNet', 'AlexNet', 'VGG11', 'LeNet', 'MLP', 'BasicBlock', 'ResNet18',
            'UnknownArchitectureError', 'get_network', 'reinit_', 'count_flops']

@@ -5,6 +5,8 @@
 # %% ../nbs/09b_report.ipynb #741363ac
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import partial
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pandas as pd
 import seaborn as sns
 
 from .presets import PRESETS
-from .io import atomic_write, read_json, repo_path
+from .io import atomic_write, read_json, repo_path, write_json
 from .paper import paper_number
 from .profiles import EXPERIMENTS
 from .reproduce import RUN_COLUMNS, load_results, pool_runs, read_index
@@ -23,11 +25,13 @@ from .verdicts import ONE_SEED, VERDICT_RULE, combine_verdicts, count_verdicts, 
 _pm = partial(format_pm, sep=" ± ")  # the tables print "48.9 ± 0.6"
 
 # %% auto #0
-__all__ = ['CHANCE_MARGIN', 'PAPER_SOURCES', 'SAME_NUMBERS', 'table1_frame', 'idm_vs_dm', 'table1_verdicts', 'decided_text',
-           'table1_wide', 'table1_caption', 'markdown_table', 'latex_table', 'write_table', 'comparison_heatmap',
-           'evaluation_name', 'baselines_table', 'baselines_caption', 'queue_table', 'queue_caption', 'queue_plot',
-           'results_of', 'claims', 'main_table_frame', 'main_table_claims', 'summary_table', 'summary_text',
-           'provenance', 'report_text', 'write_report', 'compare_results', 'compare_claims']
+__all__ = ['CHANCE_MARGIN', 'COMPARISONS', 'PAPER_SOURCES', 'SAME_NUMBERS', 'table1_frame', 'idm_vs_dm', 'table1_verdicts',
+           'decided_text', 'table1_wide', 'table1_caption', 'markdown_table', 'latex_table', 'write_table',
+           'comparison_heatmap', 'evaluation_name', 'baselines_table', 'baselines_caption', 'queue_table',
+           'queue_caption', 'queue_plot', 'results_of', 'claims', 'main_table_frame', 'main_table_claims',
+           'summary_table', 'summary_text', 'results_digest', 'kernels_words', 'comparison_notes', 'provenance',
+           'report_text', 'write_report', 'compare_results', 'compare_claims', 'comparison_totals',
+           'comparison_markdown', 'record_comparison']
 
 # %% ../nbs/09b_report.ipynb #3a42d214
 def table1_frame(results: pd.DataFrame,  # `load_results(root, "table1")` (pooled here with `pool_runs`)
@@ -436,6 +440,47 @@ def summary_text(idx: dict,  # `results_of(root)[0]`
                  f"cells by the mean; by the verdict rule, {decided_text(table1_verdicts(cells))}.")
     return head + "\n\n" + markdown_table(summary_table(res))
 
+# %% ../nbs/09b_report.ipynb #a87715f6
+COMPARISONS = "comparisons"  # the folder of a results set that keeps comparisons with other results sets (`record_comparison`)
+
+def results_digest(root: str | Path,  # a results set (or a run root)
+                  ) -> str:
+    "A hash of every evaluation's accuracies (by experiment and run id): the numbers a recorded comparison was made on."
+    h = hashlib.sha256()
+    for ex in EXPERIMENTS:
+        if read_index(root, ex) is None: continue
+        df = load_results(root, ex).sort_values("id")
+        for r in df.itertuples(): h.update(f"{ex} {r.id} {r.accuracies}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def kernels_words(k) -> str:
+    "A run's `kernels` record (`idm.runs.kernel_info`) in words."
+    if not isinstance(k, dict): return str(k)
+    cap = f", oneDNN capped at {k['onednn_max_cpu_isa']}" if k.get("onednn_max_cpu_isa") else ""
+    return f"CPU capability {k.get('cpu_capability')}, oneDNN {k.get('onednn')}{cap}, torch {k.get('torch')}"
+
+
+def comparison_notes(root: str | Path,  # a results set
+                    ) -> list[str]:
+    "One sentence per comparison recorded in the results set; one made on other numbers than the set's own is named stale."
+    folder, out = Path(root) / COMPARISONS, []
+    records = [(p, read_json(p)) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    digest = results_digest(root) if records else None
+    for p, r in records:
+        if not r: continue
+        if r.get("a_digest") != digest:
+            out.append(f"The comparison in `{COMPARISONS}/{p.name}` was made on other numbers than these, so it is not cited "
+                       f"(stale): rerun `tools/compare_results.py A B --record {p.stem}`.")
+            continue
+        t = r["totals"]
+        out.append(f"Measured: {r['what']} (`{COMPARISONS}/{p.stem}.md`). Of {t['cells']} cells {t['identical']} are "
+                   f"identical; of the {t['with spread']} cells with a condensation-seed spread, {t['within band']} differ "
+                   f"by less than the seed-noise band 2·√(s_A²/S_A + s_B²/S_B) and {t['outside band']} by more; the largest "
+                   f"difference of a cell is {t['largest |Δ|']:.2f} points; {t['same verdict']} of {t['claims']} verdicts "
+                   "are the same.")
+    return out
+
 # %% ../nbs/09b_report.ipynb #62a8ea1f
 def provenance(root: str | Path,  # a results set (or a run root)
                idx: dict,  # `results_of(root)[0]`
@@ -465,11 +510,13 @@ SAME_NUMBERS = (
 
 def report_text(claims_df: pd.DataFrame,  # `claims` output
                 prov: dict,  # `provenance` output
+                comparisons: list[str] = (),  # `comparison_notes` output: what recorded comparisons measured
                ) -> str:
     "`REPORT.md`: title, the profile's description, where the paper's numbers come from, the claims, the provenance."
     text = [f"# Reproduction report — profile `{prov['profile']}`", "", prov["description"], "",
             PAPER_SOURCES + " On the `cpu` profile the data set is Fashion-MNIST, so the paper's numbers (CIFAR) are "
-            "printed for reference and only the claims (orderings, counts) are compared.", "", VERDICT_RULE, "", SAME_NUMBERS, "",
+            "printed for reference and only the claims (orderings, counts) are compared.", "", VERDICT_RULE, "",
+            " ".join([SAME_NUMBERS, *comparisons]), "",
             markdown_table(claims_df), "## Provenance", ""] + [f"- {k}: {v}" for k, v in prov.items()]
     return "\n".join(text) + "\n"
 
@@ -482,7 +529,7 @@ def write_report(root: str | Path,  # a results set (or a run root)
     found = claims(root, idx, res)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     with atomic_write(out / "SUMMARY.md") as f: f.write(summary_text(idx, res))
-    with atomic_write(out / "REPORT.md") as f: f.write(report_text(found, provenance(root, idx)))
+    with atomic_write(out / "REPORT.md") as f: f.write(report_text(found, provenance(root, idx), comparison_notes(root)))
     if idx.get("main_table"):
         write_table(main_table_frame(res["main_table"]), out, "main_table", f"The paper's main table (profile "
                     f"{idx['main_table']['profile']}): test accuracy (%), mean ± population std over condensation seeds × "
@@ -520,3 +567,40 @@ def compare_claims(a: str | Path,  # a results set
     ca, cb = claims(a), claims(b)
     m = ca.merge(cb, on=["item", "setting"], suffixes=(" A", " B"))[["item", "setting", "verdict A", "verdict B"]]
     return m.assign(same=m["verdict A"] == m["verdict B"])
+
+
+def comparison_totals(cells: pd.DataFrame,  # `compare_results` output
+                      verdicts: pd.DataFrame,  # `compare_claims` output
+                     ) -> dict:
+    "Cells, identical cells, cells with a seed spread and how many lie within / outside the band, the largest |Δ|, claims, same verdicts."
+    w = cells["within band"] if len(cells) else pd.Series([], dtype=object)
+    return {"cells": len(cells), "identical": int(cells["identical"].sum()) if len(cells) else 0,
+            "with spread": int((w != "–").sum()), "within band": int((w == "yes").sum()), "outside band": int((w == "no").sum()),
+            "largest |Δ|": float(cells["Δ"].abs().max()) if len(cells) else 0.0,
+            "claims": len(verdicts), "same verdict": int(verdicts["same"].sum()) if len(verdicts) else 0}
+
+
+def comparison_markdown(title: str, cells: pd.DataFrame, verdicts: pd.DataFrame, totals: dict) -> str:
+    "The comparison as Markdown: a title, the totals, the cells (means, Δ and band to 2 decimals), the verdicts."
+    shown = cells.round({"mean A": 2, "mean B": 2, "Δ": 2, "band": 2})
+    line = ", ".join(f"{k}: {v:.2f}" if isinstance(v, float) else f"{k}: {v}" for k, v in totals.items())
+    return f"# {title}\n\n{line}\n\n{markdown_table(shown)}\n\n{markdown_table(verdicts)}\n"
+
+
+def record_comparison(a: str | Path,  # the results set the comparison is kept in (e.g. figures/results)
+                      b: str | Path,  # the other results set
+                      name: str,  # file name of the record: `a/comparisons/NAME.json` and `.md`
+                      what: str | None = None,  # what B is, in words (default: B's and A's kernels)
+                     ) -> Path:
+    "Compare `b` with `a` and keep it in `a`: totals, both sets' kernels and a digest of each set's numbers; `write_report` cites it while `a` still holds the numbers it was made on."
+    cells, verdicts = compare_results(a, b), compare_claims(a, b)
+    totals = comparison_totals(cells, verdicts)
+    ka, kb = (provenance(r, results_of(r)[0])["CPU kernels"] for r in (a, b))
+    what = what or f"a results set made with {kernels_words(kb)} (B), against these ({kernels_words(ka)})"
+    folder = Path(a) / COMPARISONS
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_write(folder / f"{name}.md") as f: f.write(comparison_markdown(f"{what}", cells, verdicts, totals))
+    return write_json(folder / f"{name}.json", {
+        "what": what, "a_digest": results_digest(a), "b_digest": results_digest(b), "kernels A": ka, "kernels B": kb,
+        "totals": totals, "cells": json.loads(cells.to_json(orient="records", force_ascii=False)),
+        "verdicts": json.loads(verdicts.to_json(orient="records", force_ascii=False))})

@@ -371,6 +371,9 @@ def _prune(dest: Path, experiments: tuple[str, ...]) -> None:
     "Remove from a results set the run folders that no index of an experiment not being re-exported refers to (stale runs)."
     keep = {(e["kind"], e["id"]) for ex in EXPERIMENTS if ex not in experiments
             for e in (read_index(dest, ex) or {}).get("entries", [])}
+    _remove_runs_but(dest, keep)
+
+def _remove_runs_but(dest: Path, keep: set) -> None:
     for kind in ("condense", "baseline", "evaluate"):
         for d in sorted((dest / kind).glob("*")) if (dest / kind).is_dir() else []:
             if d.is_dir() and (kind, d.name) not in keep: shutil.rmtree(d)
@@ -381,7 +384,9 @@ def export_results(root: str | Path,  # the run root
                   ) -> Path:
     "Copy the indexes and, per run, params/meta/metrics JSON (+ the synthetic sets the figures show) into `dest`."
     root, dest = Path(root), Path(dest)
-    if root.resolve() == dest.resolve(): return dest  # already the results set: nothing to copy (and nothing to prune)
+    if root.resolve() == dest.resolve():  # rebuilt in place: nothing to copy; the runs no index refers to any more go
+        _remove_runs_but(dest, {(e["kind"], e["id"]) for ex in EXPERIMENTS for e in (read_index(dest, ex) or {}).get("entries", [])})
+        return dest
     _prune(dest, experiments)
     for ex in experiments:
         idx = read_index(root, ex)

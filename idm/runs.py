@@ -24,6 +24,7 @@ import torch
 import idm
 from .io import read_json
 from .liveness import folder_status
+from .malloc import malloc_state
 
 # %% auto #0
 __all__ = ['IDENTITY_EXCLUDED', 'canonical_json', 'run_id', 'Run', 'grid', 'package_versions', 'git_revision', 'utc_now',
@@ -164,11 +165,12 @@ def device_name(device: str | torch.device | None = None,  # None: CUDA device 0
 
 def allocator(environ: Mapping[str, str] | None = None,  # the environment (None: this process's)
              ) -> str:
-    "The host memory allocator the process was started with: 'jemalloc', 'tcmalloc', 'glibc (hugetlb)' or 'glibc'."
+    "The host memory allocator: 'jemalloc', 'tcmalloc' (preloaded), 'glibc (mallopt)' (`idm.malloc`), 'glibc (hugetlb)' or 'glibc'."
     env = os.environ if environ is None else environ
     pre = env.get("LD_PRELOAD", "")
     for name in ("jemalloc", "tcmalloc"):
         if name in pre: return name
+    if environ is None and malloc_state().get("applied"): return "glibc (mallopt)"
     return "glibc (hugetlb)" if "glibc.malloc.hugetlb=1" in env.get("GLIBC_TUNABLES", "") else "glibc"
 
 
