@@ -7,6 +7,7 @@ Prints Markdown tables. Not a test.
     python benchmarks/bench.py --quick              # fewer repeats / epochs
     python benchmarks/bench.py --device cuda        # on a GPU (default: cuda when present)
     python benchmarks/bench.py --threads 1 --precision bf16 --only condense
+    python benchmarks/bench.py --only routes --iterations 1   # each allocator route in a fresh process (plain, idm.malloc, make)
 
 Timings: wall clock and process CPU time (both; on a machine shared with other jobs the CPU time is the steadier
 number, and the load average is printed with every table). The best of the measured iterations is reported; the
@@ -28,6 +29,7 @@ from collections import defaultdict
 import torch
 import torch.nn.functional as F
 
+import idm.data  # noqa: F401  (importing idm sets glibc's malloc, idm.malloc, as in every route a user takes)
 from idm.runs import allocator
 
 
@@ -169,6 +171,58 @@ def _child(args):
     print(json.dumps(dict(rss_mib=peak, cuda_mib=cuda)))
 
 
+# ---------------------------------------------------------------------------------------------------- routes
+# The allocator a process runs under decides a third of an iteration's time on these CPUs (benchmarks/README.md). Each
+# route is a fresh process: glibc's defaults (IDM_MALLOC=off), what `python`, a notebook kernel and papermill get
+# (glibc set by idm.malloc at import), and what `make` gets (jemalloc preloaded by tools/malloc_env.sh, when present).
+ROUTES = (("glibc defaults (IDM_MALLOC=off)", "off"), ("plain python / notebook / papermill (idm.malloc)", "idm"),
+          ("make (tools/malloc_env.sh)", "make"))
+
+
+def _route_env(kind):
+    "The environment of a route, or None when the route is not available here (no jemalloc for `make`)."
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "MALLOC_CONF", "IDM_MALLOC", "GLIBC_TUNABLES")}
+    if kind == "off": env["IDM_MALLOC"] = "off"
+    if kind == "make":
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "malloc_env.sh")
+        assigns = subprocess.run(["bash", script], capture_output=True, text=True).stdout.split()
+        env.update(a.split("=", 1) for a in assigns if "=" in a)
+    return env
+
+
+def _route_child(args):
+    "In a fresh process: every method's best iteration and achieved GFLOP/s, the allocator and the peak RSS, as JSON."
+    from idm.datasets import load_dataset
+    data = load_dataset(args.dataset, storage=args.storage)
+    out = {}
+    for m in args.methods.split(","):
+        r = bench_condense(m, args, data)
+        tot = sum(r["wall"].values())
+        out[m] = {"s": tot, "gflops": r["flops"]["total"] / tot / 1e9}
+    print(json.dumps({"allocator": allocator(), "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "methods": out}))
+
+
+def bench_routes(args, peak):
+    "One fresh process per route; a table of seconds per iteration, GFLOP/s (% of the measured peak) and peak RSS."
+    print(f"## Routes: {args.dataset} ipc {args.ipc}, CIFAR-10 ipc-{args.ipc} preset, {args.iterations} timed "
+          f"iteration(s) after a warm-up, one fresh process per route\n")
+    methods = args.methods.split(",")
+    print("| route | allocator | " + " | ".join(f"{m.upper()} s/iter | {m.upper()} GFLOP/s (% of peak)" for m in methods)
+          + " | peak RSS MiB |\n|---|---|" + "---|---|" * len(methods) + "---|")
+    best = max(peak.values())
+    for name, kind in ROUTES:
+        env = _route_env(kind)
+        cmd = [sys.executable, os.path.abspath(__file__), "--_route_child", "--iterations", str(args.iterations),
+               "--methods", args.methods, "--ipc", str(args.ipc), "--dataset", args.dataset, "--device", args.device,
+               "--precision", args.precision, "--storage", args.storage] + (["--threads", str(args.threads)] if args.threads else [])
+        res = json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+        cells = " | ".join(f"{res['methods'][m]['s']:.2f} | {res['methods'][m]['gflops']:.0f} "
+                           f"({100 * res['methods'][m]['gflops'] / best:.0f} %)" for m in methods)
+        print(f"| {name} | {res['allocator']} | {cells} | {res['rss_mib']:.0f} |")
+    print(f"\n(load average at the end: {_load():.1f})\n")
+
+
 # ---------------------------------------------------------------------------------------------------- evaluation
 def _dataloader_loop(x, y, arch, epochs, device, seed=0):
     "The straightforward baseline: TensorDataset + DataLoader(shuffle, 256) + per-image DSA, same protocol."
@@ -237,13 +291,16 @@ def main():
     ap.add_argument("--storage", default="float32", choices=("float32", "uint8"),
                     help="how the dataset is held in memory (load_dataset's storage; uint8: same images, ¼ of the bytes)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
-    ap.add_argument("--only", choices=("condense", "eval", "peak"), default=None)
+    ap.add_argument("--only", choices=("condense", "eval", "peak", "routes"), default=None,
+                    help="routes: the condensation timed in one fresh process per allocator route (not part of the default run)")
     ap.add_argument("--methods", default="idm,dm")
     ap.add_argument("--eval-epochs", type=int, default=3, help="evaluation epochs timed (per-pass time reported)")
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--_route_child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.threads: torch.set_num_threads(args.threads)
     if args._child: return _child(args)
+    if args._route_child: return _route_child(args)
     if args.quick: args.iterations = 1
     dev = torch.device(args.device)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or platform.machine()
@@ -256,6 +313,7 @@ def main():
     for k, v in peak.items(): print(f"| {k} | {v:.1f} |")
     print()
     if args.only == "peak": return
+    if args.only == "routes": return bench_routes(args, peak)
     from idm.datasets import load_dataset
     data = load_dataset(args.dataset, storage=args.storage)
     if args.only in (None, "condense"):
