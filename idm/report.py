@@ -454,7 +454,8 @@ def results_digest(root: str | Path,  # a results set (or a run root)
     return h.hexdigest()[:16]
 
 
-def kernels_words(k) -> str:
+def kernels_words(k,  # a `kernels` record of a run's meta.json (a dict), or the text that stands in for a missing one
+                 ) -> str:
     "A run's `kernels` record (`idm.runs.kernel_info`) in words."
     if not isinstance(k, dict): return str(k)
     cap = f", oneDNN capped at {k['onednn_max_cpu_isa']}" if k.get("onednn_max_cpu_isa") else ""
@@ -580,7 +581,11 @@ def comparison_totals(cells: pd.DataFrame,  # `compare_results` output
             "claims": len(verdicts), "same verdict": int(verdicts["same"].sum()) if len(verdicts) else 0}
 
 
-def comparison_markdown(title: str, cells: pd.DataFrame, verdicts: pd.DataFrame, totals: dict) -> str:
+def comparison_markdown(title: str,  # the heading
+                        cells: pd.DataFrame,  # `compare_results` output
+                        verdicts: pd.DataFrame,  # `compare_claims` output
+                        totals: dict,  # `comparison_totals` output
+                       ) -> str:
     "The comparison as Markdown: a title, the totals, the cells (means, Δ and band to 2 decimals), the verdicts."
     shown = cells.round({"mean A": 2, "mean B": 2, "Δ": 2, "band": 2})
     line = ", ".join(f"{k}: {v:.2f}" if isinstance(v, float) else f"{k}: {v}" for k, v in totals.items())
