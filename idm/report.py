@@ -475,8 +475,8 @@ def comparison_notes(root: str | Path,  # a results set
                        f"(stale): rerun `tools/compare_results.py A B --record {p.stem}`.")
             continue
         t = r["totals"]
-        out.append(f"Measured: {r['what']} (`{COMPARISONS}/{p.stem}.md`). Of {t['cells']} cells {t['identical']} are "
-                   f"identical; of the {t['with spread']} cells with a condensation-seed spread, {t['within band']} differ "
+        out.append(f"Measured: {r['what']} (`{COMPARISONS}/{p.stem}.md`). Cells compared: {t['cells']}, identical: "
+                   f"{t['identical']}; of the {t['with spread']} cells with a condensation-seed spread, {t['within band']} differ "
                    f"by less than the seed-noise band 2·√(s_A²/S_A + s_B²/S_B) and {t['outside band']} by more; the largest "
                    f"difference of a cell is {t['largest |Δ|']:.2f} points; {t['same verdict']} of {t['claims']} verdicts "
                    "are the same.")
