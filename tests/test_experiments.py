@@ -177,6 +177,16 @@ def test_reproduce_end_to_end_keeps_every_invocation(work, tmp_path):
     assert first["git"] == second["git"] and set(second["notebooks"]) == set(rp.OUTPUT_NOTEBOOKS)
 
 
+def test_reproduce_subset_skips_the_outputs_of_experiments_not_run(work, tmp_path):
+    "`--experiments figures` into a fresh outputs folder: the figures and the report are made, Table 1's notebook is skipped."
+    summary = rp.reproduce("micro", root=work["root"], figures=tmp_path / "figs", data_file=work["data"],
+                           experiments=("figures",))
+    out = tmp_path / "figs" / "micro"
+    assert summary["notebooks"]["11_table1.ipynb"] == summary["notebooks"]["13_baselines_table.ipynb"] == "skipped"
+    assert isinstance(summary["notebooks"]["12_figures.ipynb"], float) and not (out / "table1.md").exists()
+    assert "S4 Figure 1" in (out / "REPORT.md").read_text()
+
+
 def _profiles():
     try: from idm.profiles import PROFILES
     except ImportError as e: pytest.skip(f"idm.profiles is missing ({e}): `python -m idm.runner reproduce` reads its profiles there")
