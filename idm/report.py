@@ -600,7 +600,8 @@ def record_comparison(a: str | Path,  # the results set the comparison is kept i
     "Compare `b` with `a` and keep it in `a`: totals, both sets' kernels and a digest of each set's numbers; `write_report` cites it while `a` still holds the numbers it was made on."
     cells, verdicts = compare_results(a, b), compare_claims(a, b)
     totals = comparison_totals(cells, verdicts)
-    ka, kb = (provenance(r, results_of(r)[0])["CPU kernels"] for r in (a, b))
+    ka, kb = (next((m.get("kernels") for m in map(read_json, sorted(Path(r).glob("*/*/meta.json"))) if m), None)
+              or "not recorded" for r in (a, b))   # what chose each set's kernels (its first run's record, as `provenance`)
     what = what or f"a results set made with {kernels_words(kb)} (B), against these ({kernels_words(ka)})"
     folder = Path(a) / COMPARISONS
     folder.mkdir(parents=True, exist_ok=True)
