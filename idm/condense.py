@@ -433,6 +433,7 @@ def condense(data: ImageData,  # real data (train split used); moved to `device`
              callback: Callable[[int, SimpleNamespace], None] | None = None,  # called after every iteration
              preset_from: tuple[str, int] | str | None = None,  # use this (dataset, ipc) preset row (default: data's)
              log_every: int = 10,  # iterations between reads of the losses (history, progress bar, NaN check)
+             pool_cache_dir: str | Path | None = None,  # `queue_pool` settings: keep/reuse the pool here (None: in checkpoint_dir)
              **overrides,  # preset options (our names), switches (`SWITCHES`) or network keywords (width, depth, ...)
             ) -> SynSet:
     "Condense `data` into `ipc` images per class with IDM or DM; resumable from `checkpoint_dir`."
@@ -442,7 +443,7 @@ def condense(data: ImageData,  # real data (train split used); moved to `device`
     if checkpoint_every < 1 or log_every < 1: raise ValueError("checkpoint_every and log_every must be >= 1")
     dev = _resolve_device(device)
     if data.device != dev: data = data.to(dev)
-    pool = resolve_pool(overrides.get("queue_pool"), params, data, dev, checkpoint_dir, progress)
+    pool = resolve_pool(overrides.get("queue_pool"), params, data, dev, checkpoint_dir, progress, pool_cache_dir)
     if params["method"] == "idm": params["queue_pool_key"] = None if pool is None else pool.key
     run = Condenser(data, params, dev, pool)
     ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / "checkpoint.pt"

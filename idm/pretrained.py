@@ -235,6 +235,7 @@ def resolve_pool(given,  # the run's `queue_pool` switch: None, a ModelPool, a p
                  device,  # where the pool's members train
                  checkpoint_dir,  # the run's checkpoint folder (None: none): a given pool is kept there
                  progress: bool,  # progress bars while building
+                 cache_dir=None,  # where a pool built from settings is kept and reused (None: checkpoint_dir/pool)
                 ) -> ModelPool | None:
     "The `ModelPool` a run's `queue_pool` names (None when off); an object is kept beside the checkpoint."
     p = params
@@ -250,7 +251,8 @@ def resolve_pool(given,  # the run's `queue_pool` switch: None, a ModelPool, a p
                          "the path of its saved copy (checkpoint_dir/queue_pool.pt)")
     s = dict(given)
     cache = s.pop("cache_dir", None)
-    if cache is None and checkpoint_dir is not None: cache = Path(checkpoint_dir) / "pool"
+    if cache is None: cache = cache_dir if cache_dir is not None else (
+        None if checkpoint_dir is None else Path(checkpoint_dir) / "pool")
     decay = p["net_decay"]
     return build_pool(data, s.pop("size"), s.pop("iterations"), p["arch"], s.pop("seed", 0),
                       batch=s.pop("batch", p["trained_bs"]), lr=s.pop("lr", p["lr_net"]),

@@ -146,7 +146,8 @@ def condense_task(params: dict,  # the run's parameters (see above)
     "Condense a synthetic set (resumable through `run_dir/checkpoint`) and save it as `synset.pt`."
     dev, kw = _device(params), _forwarded("condense", params)
     if isinstance(kw.get("preset_from"), list): kw["preset_from"] = tuple(kw["preset_from"])   # JSON has no tuples
-    syn = condense(load_data(params, dev), device=dev, checkpoint_dir=run_dir / "checkpoint", **kw)
+    syn = condense(load_data(params, dev), device=dev, checkpoint_dir=run_dir / "checkpoint",
+                   pool_cache_dir=run_dir.parent.parent / "cache", **kw)
     syn.save(run_dir / "synset.pt")
     if not params.get("keep_checkpoint", False): shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)
     loss = syn.history.get("loss") or []
