@@ -256,7 +256,7 @@ def bench_eval(args, dataset):
     for n, expand in ((100, False), (400, True)):
         from idm.augment import partition_expand
         xs, ys = (partition_expand(x10, y10) if expand else (x10, y10))
-        evaluate_synset(xs, ys, "ConvNet", test, epochs=0, device=dev, seed=0)
+        evaluate_synset((xs, ys), "ConvNet", test, epochs=0, device=dev, seed=0)
         _dataloader_loop(xs, ys, "ConvNet", 0, dev)
     for n, expand in ((100, False), (400, True)):
         from idm.augment import partition_expand
@@ -264,7 +264,7 @@ def bench_eval(args, dataset):
         res = {}
         # training time only (network built, then epochs + 1 passes); the test pass is not timed
         def ours():
-            d = evaluate_synset(xs, ys, "ConvNet", test, epochs=epochs, device=dev, seed=0, return_details=True)
+            d = evaluate_synset((xs, ys), "ConvNet", test, epochs=epochs, device=dev, seed=0, return_details=True)
             return d
         for name in ("evaluate_synset", "DataLoader loop"):
             _sync(dev); w, c = _now()
@@ -279,6 +279,144 @@ def bench_eval(args, dataset):
     return rows, epochs
 
 
+# ---------------------------------------------------------------------------------------------------- evaluation networks together
+# The protocol trains E fresh networks on one set, each with its own initialisation, shuffling and augmentation
+# (evaluate_runs: seeds s, s+1, ...). Three ways to train them, timed per SGD step of all E networks:
+#   one by one       what evaluate_runs does: each network in turn, with all of torch's threads;
+#   grouped          the E networks as one: grouped convolutions (groups = E), per-channel norms, a batched classifier;
+#                    torch.func.vmap's batching rule for convolutions with per-network weights folds them the same way;
+#   processes        E processes at once, one thread each (throughput; the step times overlap).
+def _batches(x, y, steps, seed, bs=256):
+    "The augmented batches one network of the protocol trains on, from its own shuffling and augmentation streams."
+    from idm.augment import DSA
+    from idm.evaluate import _derived_seeds
+    s_shuffle, s_aug = _derived_seeds(seed)
+    g_shuffle, g_aug, dsa, done = torch.Generator().manual_seed(s_shuffle), torch.Generator().manual_seed(s_aug), DSA(), 0
+    while True:
+        perm = torch.randperm(len(x), generator=g_shuffle)
+        for s in range(0, len(x), bs):
+            if done == steps: return
+            idx = perm[s:s + bs]
+            with torch.no_grad(): xb = dsa(x[idx], g_aug)
+            yield xb, y[idx]
+            done += 1
+
+
+def _sgd(params):
+    return torch.optim.SGD(params, lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+
+def _one_by_one(nets, x, y, steps, seeds):
+    for net, s in zip(nets, seeds):
+        opt = _sgd(net.parameters())
+        for xb, yb in _batches(x, y, steps, s):
+            loss = F.cross_entropy(net(xb), yb)
+            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+
+
+class _Stacked(torch.nn.Module):
+    "E ConvNets as one network: grouped convolutions, per-channel GroupNorms, a batched classifier (E × B × classes)."
+    def __init__(self, nets):
+        super().__init__()
+        nn = torch.nn
+        self.k, layers = len(nets), []
+        for mods in zip(*[n.features for n in nets]):
+            m = mods[0]
+            if isinstance(m, nn.Conv2d):
+                new = nn.Conv2d(m.in_channels * self.k, m.out_channels * self.k, m.kernel_size, padding=m.padding,
+                                groups=self.k)
+            elif isinstance(m, nn.GroupNorm):
+                new = nn.GroupNorm(m.num_groups * self.k, m.num_channels * self.k, eps=m.eps)
+            else: new = type(m)(*([2, 2] if isinstance(m, nn.AvgPool2d) else []))
+            for name in ("weight", "bias"):
+                if getattr(m, name, None) is not None:
+                    getattr(new, name).data = torch.cat([getattr(n, name).data for n in mods])
+            layers.append(new)
+        self.features = nn.Sequential(*layers)
+        self.weight = nn.Parameter(torch.stack([n.classifier.weight.data.t() for n in nets]))   # E × D × classes
+        self.bias = nn.Parameter(torch.stack([n.classifier.bias.data[None] for n in nets]))     # E × 1 × classes
+
+    def forward(self, x):                                   # x: B × E·C × H × W, network i's images in channels i·C..
+        h = self.features(x)
+        return torch.baddbmm(self.bias, h.reshape(h.shape[0], self.k, -1).transpose(0, 1), self.weight)
+
+    def unstacked(self):
+        "Each network's parameters, in the order of its own `parameters()`."
+        per = [[] for _ in range(self.k)]
+        for m in self.features:
+            for name in ("weight", "bias"):
+                if isinstance(getattr(m, name, None), torch.Tensor):
+                    for i, t in enumerate(getattr(m, name).detach().chunk(self.k)): per[i].append(t)
+        for i in range(self.k): per[i] += [self.weight[i].detach().t(), self.bias[i, 0].detach()]
+        return per
+
+
+def _grouped(stacked, x, y, steps, seeds):
+    opt = _sgd(stacked.parameters())
+    for parts in zip(*[_batches(x, y, steps, s) for s in seeds]):
+        out = stacked(torch.cat([xb for xb, _ in parts], 1))
+        loss = sum(F.cross_entropy(o, yb) for o, (_, yb) in zip(out, parts))   # each network's gradient is its own
+        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+
+
+def _evalnet_data(dataset, n_per_class=40):
+    g = torch.Generator().manual_seed(0)
+    x = torch.cat([dataset.sample_class(c, n_per_class, g) for c in range(dataset.num_classes)]).float()
+    return x, torch.arange(dataset.num_classes).repeat_interleave(n_per_class)
+
+
+def _evalnet_child(args):
+    "One network, one thread: wait for the parent's go, train, print the loop's seconds and the parameters' digest."
+    from idm.datasets import load_dataset
+    from idm.networks import get_network
+    torch.set_num_threads(1)
+    x, y = _evalnet_data(load_dataset(args.dataset))
+    net = get_network("ConvNet", x.shape[1], 10, tuple(x.shape[2:]), seed=args.seed, width=args.eval_width)
+    print("ready", flush=True); sys.stdin.readline()
+    t = time.perf_counter(); _one_by_one([net], x, y, args.eval_steps, [args.seed])
+    print(json.dumps({"s": time.perf_counter() - t, "params": [p.detach().tolist() for p in net.parameters()]}), flush=True)
+
+
+def bench_evalnets(args, dataset):
+    "Seconds per SGD step of E networks trained one by one, grouped, and in E one-thread processes; the bits compared."
+    from idm.networks import get_network
+    x, y = _evalnet_data(dataset)
+    E, steps, seeds = args.eval_nets, args.eval_steps, list(range(args.eval_nets))
+    print(f"## The protocol's {E} evaluation networks together: ConvNet-{args.eval_width}, {len(x)} {args.dataset} "
+          f"images (a 400-image expanded set), DSA, batch 256, {steps} SGD steps per network after a warm-up\n")
+    make = lambda: [get_network("ConvNet", x.shape[1], 10, tuple(x.shape[2:]), seed=s, width=args.eval_width)
+                    for s in seeds]
+    _one_by_one(make(), x, y, 2, seeds); _grouped(_Stacked(make()), x, y, 2, seeds)      # warm-up: oneDNN's kernels
+    ref = make(); w, c = _now(); _one_by_one(ref, x, y, steps, seeds); w1, c1 = _now()
+    rows = [("one by one (evaluate_runs), %d threads" % torch.get_num_threads(), w1 - w, c1 - c, None)]
+    st = _Stacked(make()); w, c = _now(); _grouped(st, x, y, steps, seeds); w1, c1 = _now()
+    rows.append(("grouped convolutions, one network of %d, %d threads" % (E, torch.get_num_threads()), w1 - w, c1 - c,
+                 st.unstacked()))
+    cmd = [sys.executable, os.path.abspath(__file__), "--dataset", args.dataset, "--eval-width", str(args.eval_width),
+           "--eval-steps", str(steps)]
+    procs = [subprocess.Popen(cmd + ["--_evalnet_child", "--seed", str(s)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True) for s in seeds]
+    for p in procs: assert p.stdout.readline().strip() == "ready"
+    w = time.perf_counter()
+    for p in procs: p.stdin.write("go\n"); p.stdin.flush()
+    outs = [json.loads(p.stdout.readline()) for p in procs]
+    w1 = time.perf_counter()
+    for p in procs: p.wait()
+    rows.append(("%d processes at once, 1 thread each" % E, w1 - w, None,
+                 [[torch.tensor(t) for t in o["params"]] for o in outs]))
+    base = rows[0][1]
+    print("| way | s per step (all networks) | CPU s per step | speed-up | bit-identical to one by one | "
+          "largest parameter difference |\n|---|---|---|---|---|---|")
+    for name, wall, cpu, params in rows:
+        same, diff = "–", "–"
+        if params is not None:
+            pairs = [(a, b) for net, ps in zip(ref, params) for a, b in zip(net.parameters(), ps)]
+            same = "yes" if all(torch.equal(a.detach(), b) for a, b in pairs) else "no"
+            diff = f"{max((a.detach() - b).abs().max().item() for a, b in pairs):.1e}"
+        print(f"| {name} | {wall / steps:.3f} | {'–' if cpu is None else f'{cpu / steps:.3f}'} | {base / wall:.2f}× | "
+              f"{same} | {diff} |")
+    print(f"\n(load average at the end: {_load():.1f}; processes: the wall time from the go to the last result)\n")
+
 # ---------------------------------------------------------------------------------------------------- main
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -291,16 +429,23 @@ def main():
     ap.add_argument("--storage", default="float32", choices=("float32", "uint8"),
                     help="how the dataset is held in memory (load_dataset's storage; uint8: same images, ¼ of the bytes)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
-    ap.add_argument("--only", choices=("condense", "eval", "peak", "routes"), default=None,
-                    help="routes: the condensation timed in one fresh process per allocator route (not part of the default run)")
+    ap.add_argument("--only", choices=("condense", "eval", "peak", "routes", "evalnets"), default=None,
+                    help="routes: the condensation timed in one fresh process per allocator route; evalnets: the "
+                         "protocol's evaluation networks one by one, grouped, in processes (neither is part of the default run)")
     ap.add_argument("--methods", default="idm,dm")
     ap.add_argument("--eval-epochs", type=int, default=3, help="evaluation epochs timed (per-pass time reported)")
+    ap.add_argument("--eval-nets", type=int, default=2, help="evalnets: networks trained on one set (the cpu profile's 2)")
+    ap.add_argument("--eval-width", type=int, default=32, help="evalnets: ConvNet width (the cpu profile's 32)")
+    ap.add_argument("--eval-steps", type=int, default=20, help="evalnets: SGD steps per network timed")
+    ap.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--_evalnet_child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--_route_child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.threads: torch.set_num_threads(args.threads)
     if args._child: return _child(args)
     if args._route_child: return _route_child(args)
+    if args._evalnet_child: return _evalnet_child(args)
     if args.quick: args.iterations = 1
     dev = torch.device(args.device)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or platform.machine()
@@ -316,6 +461,7 @@ def main():
     if args.only == "routes": return bench_routes(args, peak)
     from idm.datasets import load_dataset
     data = load_dataset(args.dataset, storage=args.storage)
+    if args.only == "evalnets": return bench_evalnets(args, data)
     if args.only in (None, "condense"):
         print(f"## Condensation, {args.dataset} ipc {args.ipc}, CIFAR-10 ipc-{args.ipc} preset (ConvNet-128, "
               f"batch_real 256, K 10, 2 queue models × 256 images)\n")
