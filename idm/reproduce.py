@@ -24,7 +24,7 @@ from .runs import Run, git_revision
 from .tasks import source_ref
 
 # %% auto #0
-__all__ = ['PRESET_EXPAND', 'EVAL_FROM_PRESET', 'RUN_COLUMNS', 'OUTPUT_NOTEBOOKS', 'OUTPUT_NEEDS', 'Entry', 'experiment_entries',
+__all__ = ['PRESET_EXPAND', 'EVAL_FROM_PRESET', 'RUN_COLUMNS', 'OUTPUT_NEEDS', 'OUTPUT_NOTEBOOKS', 'Entry', 'experiment_entries',
            'experiment_plan', 'plan_frame', 'profile_plan', 'index_path', 'run_experiment', 'read_index',
            'load_results', 'pool_runs', 'export_results', 'output_dir', 'experiment_notebooks', 'run_notebook',
            'reproduce']
@@ -405,10 +405,10 @@ def export_results(root: str | Path,  # the run root
     return dest
 
 # %% ../nbs/09c_reproduce.ipynb #e874ba07
-OUTPUT_NOTEBOOKS = ("11_table1.ipynb", "12_figures.ipynb", "13_baselines_table.ipynb", "14_pretrained_queue_table.ipynb",
-                    "20_report.ipynb")  # the table/figure/report notebooks `reproduce` runs, in order
 OUTPUT_NEEDS = {"11_table1.ipynb": "table1", "12_figures.ipynb": "figures", "13_baselines_table.ipynb": "baselines",
-                "14_pretrained_queue_table.ipynb": "pretrained_queue"}  # the experiment whose results an output notebook shows
+                "14_pretrained_queue_table.ipynb": "pretrained_queue",
+                "20_report.ipynb": None}  # each output notebook, in order: the experiment whose results it shows (None: all)
+OUTPUT_NOTEBOOKS = tuple(OUTPUT_NEEDS)  # the table/figure/report notebooks `reproduce` runs, in order
 
 
 def output_dir(figures: str | Path,  # the outputs folder (`figures`)
@@ -469,7 +469,7 @@ def reproduce(profile: str = "cpu",  # a name in `idm.profiles.PROFILES`
     executed = Path(tempfile.mkdtemp(prefix="idm-notebooks-")) if in_place else root / "notebooks" / name
     summary["notebooks"] = {}
     for nb in OUTPUT_NOTEBOOKS:
-        t, need = time.perf_counter(), OUTPUT_NEEDS.get(nb)
+        t, need = time.perf_counter(), OUTPUT_NEEDS[nb]
         if need and read_index(results, need) is None:   # e.g. `--experiments figures` into a fresh outputs folder
             summary["notebooks"][nb] = "skipped"
             print(f"{nb:32s} skipped (no {need} results in {results})", flush=True)
