@@ -8,6 +8,7 @@ Prints Markdown tables. Not a test.
     python benchmarks/bench.py --device cuda        # on a GPU (default: cuda when present)
     python benchmarks/bench.py --threads 1 --precision bf16 --only condense
     python benchmarks/bench.py --only routes --iterations 1   # each allocator route in a fresh process (plain, idm.malloc, make)
+    python benchmarks/bench.py --only routes --official ../IDM  # ... and the official IDM_cifar10.py loop in each route
 
 Timings: wall clock and process CPU time (both; on a machine shared with other jobs the CPU time is the steadier
 number, and the load average is printed with every table). The best of the measured iterations is reported; the
@@ -210,7 +211,7 @@ def bench_routes(args, peak):
     methods = args.methods.split(",")
     print("| route | allocator | " + " | ".join(f"{m.upper()} s/iter | {m.upper()} GFLOP/s (% of peak)" for m in methods)
           + " | peak RSS MiB |\n|---|---|" + "---|---|" * len(methods) + "---|")
-    best = max(peak.values())
+    best, idm_s = max(peak.values()), {}
     for name, kind in ROUTES:
         env = _route_env(kind)
         cmd = [sys.executable, os.path.abspath(__file__), "--_route_child", "--iterations", str(args.iterations),
@@ -220,6 +221,118 @@ def bench_routes(args, peak):
         cells = " | ".join(f"{res['methods'][m]['s']:.2f} | {res['methods'][m]['gflops']:.0f} "
                            f"({100 * res['methods'][m]['gflops'] / best:.0f} %)" for m in methods)
         print(f"| {name} | {res['allocator']} | {cells} | {res['rss_mib']:.0f} |")
+        if "idm" in res["methods"]: idm_s[kind] = res["methods"]["idm"]["s"]
+    print(f"\n(load average at the end: {_load():.1f})\n")
+    return idm_s
+
+
+# ---------------------------------------------------------------------------------------------------- official code
+# The official IDM script timed on the same data and machine (`--official DIR`: a checkout of the authors' repository,
+# github.com/uitrbn/IDM; its code is not part of this project). IDM_cifar10.py runs as written with the CIFAR-10 ipc-10
+# command of its command.txt on Fashion-MNIST; the harness only hands it (1) the data, in place of the MTT get_dataset
+# it imports, (2) a top-1 stand-in for torchnet's ClassErrorMeter when torchnet is not installed, and (3) a clock on
+# `random.shuffle`, which the loop calls twice per iteration: when it picks the matching network and when it picks the
+# networks to train. The clock thus splits an iteration into matching (real and synthetic forwards, backward, image
+# step) and queue training, and stops the script after the timed iterations (no evaluation, nothing saved). (4) On
+# one-channel images the script fails as written: its DiffAugment crop permutes the batch to N×H×W×C and back, which
+# leaves channels-last strides that `.contiguous()` keeps (a one-channel tensor counts as contiguous either way), the
+# convolutions then answer in channels-last and `view` in `embed_channel_avg` raises. The harness gives each augmented
+# batch the standard strides (a copy of at most 1 MB per call).
+OFFICIAL_SCRIPT = "IDM_cifar10.py"
+OFFICIAL_ROUTES = (("plain python: glibc defaults (as the official code runs)", "off"),
+                   ("glibc with idm.malloc's settings", "idm"), ("jemalloc (tools/malloc_env.sh)", "make"))
+OFFICIAL_ARGS = ("--model ConvNet --ipc 10 --dsa_strategy color_crop_cutout_flip_scale_rotate --init real --lr_img 0.2 "
+                 "--num_exp 1 --num_eval 5 --net_train_real --outer_loop 1 --mismatch_lambda 0 --net_decay "
+                 "--embed_last 1000 --syn_ce --ce_weight 0.5 --train_net_num 1 --aug")
+
+
+class _TopOneMeter:
+    "What the official loop reads of torchnet.meter.ClassErrorMeter(accuracy=True): add, value()[0] (top-1 %), n, reset."
+    def __init__(self, accuracy=True): self.reset()
+    def reset(self): self.n, self.correct = 0, 0
+    def add(self, output, target):
+        self.n += len(target); self.correct += int((output.argmax(1) == target).sum())
+    def value(self): return [100.0 * self.correct / max(self.n, 1)]
+
+
+class _Stop(Exception):
+    "Raised by the clock once the timed iterations are done."
+
+
+class _ShuffleClock:
+    "Stands in for the `random` module inside the official script: `shuffle` stamps the time, then shuffles."
+    def __init__(self, calls):
+        import random
+        self._random, self.calls, self.wall, self.cpu = random, calls, [], []
+    def shuffle(self, x):
+        w, c = _now(); self.wall.append(w); self.cpu.append(c)
+        if len(self.wall) >= self.calls: raise _Stop
+        self._random.shuffle(x)
+    def __getattr__(self, name): return getattr(self._random, name)
+
+
+def _official_child(args):
+    "In a fresh process: the official loop's seconds per iteration (matching, queue training), allocator, peak RSS."
+    import importlib
+    import tempfile
+    import types
+    from torch.utils.data import DataLoader, TensorDataset
+    from idm.datasets import load_dataset
+    sys.path.insert(0, os.path.abspath(args.official))
+    try: import torchnet  # noqa: F401
+    except ImportError: sys.modules["torchnet"] = types.SimpleNamespace(meter=types.SimpleNamespace(ClassErrorMeter=_TopOneMeter))
+    script = importlib.import_module(OFFICIAL_SCRIPT[:-3])
+    data = load_dataset(args.dataset)
+    def get_dataset(*_, **__):                  # the 12 values the script unpacks; the last three are unused in its loop
+        train = TensorDataset(data.train.images, data.train.labels); test = TensorDataset(data.test.images, data.test.labels)
+        return (data.channel, data.im_size, data.num_classes, list(data.class_names), list(data.mean), list(data.std),
+                train, test, DataLoader(test, batch_size=256), None, None, None)
+    script.get_dataset_mtt = get_dataset
+    augment = script.DiffAugment
+    def standard_strides(*a, **k):
+        x = augment(*a, **k)
+        return x if x.stride() == torch.empty(x.shape).stride() else x.clone(memory_format=torch.contiguous_format)
+    script.DiffAugment = standard_strides
+    n = args.iterations + 1                     # iteration 0 is the warm-up
+    clock = _ShuffleClock(2 * n + 1)            # stamps: pick_0, train_0, pick_1, ..., pick_n
+    script.random = clock
+    big = str(n + 10)                           # no iteration of the run evaluates or saves
+    sys.argv = [OFFICIAL_SCRIPT, "--dataset", args.dataset, "--Iteration", big, "--eval_interval", big] + OFFICIAL_ARGS.split()
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        try: script.main()
+        except _Stop: pass
+        finally: os.chdir(cwd)
+    w = clock.wall
+    its = [dict(total=w[2 * k + 2] - w[2 * k], matching=w[2 * k + 1] - w[2 * k], queue=w[2 * k + 2] - w[2 * k + 1],
+                cpu=clock.cpu[2 * k + 2] - clock.cpu[2 * k]) for k in range(1, n)]
+    print(json.dumps({"allocator": allocator(), "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "iterations": its}))
+
+
+def bench_official(args, idm_routes):
+    "The official loop in each route, beside idm's IDM iteration in the same route (`idm_routes`: route kind → s/iter)."
+    print(f"## The official code ({OFFICIAL_SCRIPT}, CIFAR-10 ipc-10 command, {args.dataset}), {args.iterations} timed "
+          f"iteration(s) after a warm-up, one fresh process per route\n")
+    print("| route | allocator | official s/iter (best) | all timed | matching s | queue training s | "
+          "idm IDM s/iter, same route | idm speed-up | peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|")
+    plain = None
+    for name, kind in OFFICIAL_ROUTES:
+        cmd = [sys.executable, os.path.abspath(__file__), "--_official_child", "--official", args.official,
+               "--iterations", str(args.iterations), "--dataset", args.dataset] + (["--threads", str(args.threads)] if args.threads else [])
+        res = json.loads(subprocess.run(cmd, env=_route_env(kind), capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+        best = min(res["iterations"], key=lambda r: r["total"])
+        timed = ", ".join(f"{r['total']:.1f}" for r in res["iterations"])
+        ours = idm_routes.get(kind)
+        vs = ("–", "–") if ours is None else (f"{ours:.2f}", f"{best['total'] / ours:.2f}×")
+        print(f"| {name} | {res['allocator']} | {best['total']:.2f} | {timed} | {best['matching']:.2f} | "
+              f"{best['queue']:.2f} | {vs[0]} | {vs[1]} | {res['rss_mib']:.0f} |")
+        if kind == "off": plain = best["total"]
+    if plain and idm_routes:
+        print(f"\nAgainst the official code as it runs from a shell or a notebook (plain python, glibc's defaults: "
+              f"{plain:.2f} s): " + ", ".join(f"idm {name} {s:.2f} s ({plain / s:.2f}×)" for name, kind in ROUTES
+                                               if (s := idm_routes.get(kind)) is not None))
     print(f"\n(load average at the end: {_load():.1f})\n")
 
 
@@ -429,7 +542,7 @@ def main():
     ap.add_argument("--storage", default="float32", choices=("float32", "uint8"),
                     help="how the dataset is held in memory (load_dataset's storage; uint8: same images, ¼ of the bytes)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
-    ap.add_argument("--only", choices=("condense", "eval", "peak", "routes", "evalnets"), default=None,
+    ap.add_argument("--only", choices=("condense", "eval", "peak", "routes", "evalnets", "official"), default=None,
                     help="routes: the condensation timed in one fresh process per allocator route; evalnets: the "
                          "protocol's evaluation networks one by one, grouped, in processes (neither is part of the default run)")
     ap.add_argument("--methods", default="idm,dm")
@@ -441,11 +554,16 @@ def main():
     ap.add_argument("--_evalnet_child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--_route_child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--_official_child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--official", default=None, metavar="DIR", help="a checkout of the official IDM code "
+                    "(github.com/uitrbn/IDM): `--only routes` adds its loop in every route, `--only official` times it alone")
     args = ap.parse_args()
     if args.threads: torch.set_num_threads(args.threads)
     if args._child: return _child(args)
     if args._route_child: return _route_child(args)
     if args._evalnet_child: return _evalnet_child(args)
+    if args._official_child: return _official_child(args)
+    if args.only == "official" and not args.official: ap.error("--only official needs --official DIR")
     if args.quick: args.iterations = 1
     dev = torch.device(args.device)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or platform.machine()
@@ -458,7 +576,10 @@ def main():
     for k, v in peak.items(): print(f"| {k} | {v:.1f} |")
     print()
     if args.only == "peak": return
-    if args.only == "routes": return bench_routes(args, peak)
+    if args.only == "routes":
+        ours = bench_routes(args, peak)
+        return bench_official(args, ours) if args.official else None
+    if args.only == "official": return bench_official(args, {})
     from idm.datasets import load_dataset
     data = load_dataset(args.dataset, storage=args.storage)
     if args.only == "evalnets": return bench_evalnets(args, data)

@@ -1,4 +1,5 @@
 """benchmarks/bench.py runs its sections end to end at a tiny size (speed is measured by the benchmark, not here)."""
+import json
 import os
 import re
 import subprocess
@@ -32,3 +33,56 @@ def test_eval_quick():
     out = _bench("--only", "eval", "--quick")
     rows = _rows(out, "100") + _rows(out, "400")
     assert len(rows) == 2 and all(re.fullmatch(r"[\d.]+×", r[5]) for r in rows), out
+
+
+FAKE_OFFICIAL = '''
+import argparse, random, time
+import torch
+import torchnet
+from dc_utils import DiffAugment
+from utils import get_dataset as get_dataset_mtt
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--dataset"); p.add_argument("--Iteration", type=int); p.add_argument("--aug", action="store_true")
+    args, _ = p.parse_known_args()
+    assert args.dataset == "FashionMNIST" and args.aug
+    channel, im_size, num_classes, *_, dst_train, dst_test, testloader, a, b, c = get_dataset_mtt(args.dataset, "data", 256, "none", args=args)
+    assert (channel, tuple(im_size), num_classes, len(dst_train)) == (1, (28, 28), 10, 60000)
+    meter = torchnet.meter.ClassErrorMeter(accuracy=True)
+    meter.add(torch.eye(10), torch.arange(10)); assert meter.value()[0] == 100.0 and meter.n == 10
+    for it in range(args.Iteration + 1):
+        order = list(range(5)); random.shuffle(order)           # picks the matching network
+        x = DiffAugment(torch.zeros(4, 28, 28, 1).permute(0, 3, 1, 2))  # channels-last strides, as the crop leaves them
+        assert x.stride() == (784, 784, 28, 1), x.stride()
+        time.sleep(0.05)
+        random.shuffle(order)                                   # picks the networks to train
+        time.sleep(0.15)
+    raise AssertionError("the harness stops the loop after the timed iterations")
+'''
+
+
+def test_official_harness(tmp_path):
+    "The official loop's harness on a stand-in script: data handed over, standard strides, the clock's phases, every route."
+    (tmp_path / "IDM_cifar10.py").write_text(FAKE_OFFICIAL)
+    (tmp_path / "dc_utils.py").write_text("def DiffAugment(x, *a, **k):\n    return x\n")
+    (tmp_path / "utils.py").write_text("def get_dataset(*a, **k):\n    raise NotImplementedError\n")
+    out = _bench("--only", "official", "--official", str(tmp_path), "--iterations", "2")
+    rows = _rows(out, "plain python") + _rows(out, "glibc with") + _rows(out, "jemalloc")
+    assert len(rows) == 3, out
+    for r in rows:
+        total, timed, matching, queue = float(r[2]), [float(t) for t in r[3].split(", ")], float(r[4]), float(r[5])
+        assert len(timed) == 2 and 0.2 <= total < 1.0, r
+        assert 0.05 <= matching < 0.15 <= queue < 0.5, r
+
+
+def test_precision_check_smoke(tmp_path):
+    "bf16 against fp32 over condensation seeds: both sets of runs made (bf16 recorded in the runs), one row per cell."
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "precision_check.py"), "--root", str(tmp_path), "--smoke",
+                          "--no-progress", "--ipcs", "1"], check=True, capture_output=True, text=True, env=env, timeout=600).stdout
+    rows = _rows(out, "IDM") + _rows(out, "DM")
+    assert [r[:2] for r in rows] == [["IDM", "1"], ["DM", "1"]], out
+    for r in rows: assert r[5].startswith(("holds", "contradicted", "undecided")) and len(r[2].split("(")[1].split(",")) == 2, r
+    precisions = [json.loads(p.read_text())["params"].get("precision", "fp32") for p in (tmp_path / "condense").glob("*/params.json")]
+    assert sorted(precisions) == ["bf16"] * 4 + ["fp32"] * 4, precisions
