@@ -29,9 +29,9 @@ __all__ = ['CHANCE_MARGIN', 'COMPARISONS', 'PAPER_SOURCES', 'SAME_NUMBERS', 'tab
            'decided_text', 'table1_wide', 'table1_caption', 'markdown_table', 'latex_table', 'write_table',
            'comparison_heatmap', 'evaluation_name', 'baselines_table', 'baselines_caption', 'queue_table',
            'queue_caption', 'queue_plot', 'results_of', 'claims', 'main_table_frame', 'main_table_claims',
-           'summary_table', 'summary_text', 'results_digest', 'kernels_words', 'comparison_notes', 'provenance',
-           'report_text', 'write_report', 'compare_results', 'compare_claims', 'comparison_totals',
-           'comparison_markdown', 'record_comparison']
+           'summary_table', 'summary_text', 'results_digest', 'kernels_words', 'spread_largest', 'changed_verdicts',
+           'comparison_notes', 'provenance', 'report_text', 'write_report', 'compare_results', 'compare_claims',
+           'comparison_totals', 'comparison_markdown', 'record_comparison']
 
 # %% ../nbs/09b_report.ipynb #3a42d214
 def table1_frame(results: pd.DataFrame,  # `load_results(root, "table1")` (pooled here with `pool_runs`)
@@ -462,6 +462,22 @@ def kernels_words(k,  # a `kernels` record of a run's meta.json (a dict), or the
     return f"CPU capability {k.get('cpu_capability')}, oneDNN {k.get('onednn')}{cap}, torch {k.get('torch')}"
 
 
+def spread_largest(cells: list[dict],  # a comparison record's `cells` (one dict per cell: seeds, Δ, band, ...)
+                  ) -> str:
+    "The largest difference among the cells that have a condensation-seed spread, when it is not the overall largest."
+    spread = [abs(c["Δ"]) for c in cells if c.get("band") is not None and c["band"] == c["band"]]
+    overall = max((abs(c["Δ"]) for c in cells if c.get("Δ") is not None), default=0.0)
+    if not spread or max(spread) >= overall: return ""
+    return f" (in a cell of one condensation seed; {max(spread):.2f} among the cells with a seed spread)"
+
+
+def changed_verdicts(verdicts: list[dict],  # a comparison record's `verdicts` (one dict per claim: item, setting, verdict A, verdict B, same)
+                    ) -> str:
+    "The claims whose verdict differs between the two sets, in words (empty when none does)."
+    moved = [f"{v['item']} ({v['setting']}): {v['verdict A']} in A, {v['verdict B']} in B" for v in verdicts if not v.get("same")]
+    return f" The verdict{'s' if len(moved) > 1 else ''} that changed: {'; '.join(moved)}." if moved else ""
+
+
 def comparison_notes(root: str | Path,  # a results set
                     ) -> list[str]:
     "One sentence per comparison recorded in the results set; one made on other numbers than the set's own is named stale."
@@ -478,8 +494,9 @@ def comparison_notes(root: str | Path,  # a results set
         out.append(f"Measured: {r['what']} (`{COMPARISONS}/{p.stem}.md`). Cells compared: {t['cells']}, identical: "
                    f"{t['identical']}; of the {t['with spread']} cells with a condensation-seed spread, {t['within band']} differ "
                    f"by less than the seed-noise band 2·√(s_A²/S_A + s_B²/S_B) and {t['outside band']} by more; the largest "
-                   f"difference of a cell is {t['largest |Δ|']:.2f} points; {t['same verdict']} of {t['claims']} verdicts "
-                   "are the same.")
+                   f"difference of a cell is {t['largest |Δ|']:.2f} points{spread_largest(r.get('cells') or [])}; {t['same verdict']} of "
+                   f"{t['claims']} verdicts "
+                   "are the same." + changed_verdicts(r.get("verdicts") or []))
     return out
 
 # %% ../nbs/09b_report.ipynb #62a8ea1f
