@@ -1,8 +1,11 @@
 """Same seed, same set: condensations made before a refactor must come out bit-identical after it.
 
-`tests/fixtures/reference_sets/<CPU capability>/` holds small IDM and DM sets (real Fashion-MNIST, a few iterations)
-and the calls that made them. Floating-point kernels differ between CPU kinds, so a fixture is compared only on the
-CPU capability it was made on; on another kind the test is skipped and says so.
+`tests/fixtures/reference_sets/<CPU kind>/` holds small IDM and DM sets (real Fashion-MNIST, a few iterations)
+and the calls that made them, made with the code before that refactor (cf7d043). Floating-point kernels differ
+between CPU kinds, so a fixture is compared only on the kind it was made on; on another kind the test is skipped and
+says so. The kind is torch's CPU capability, the CPU vendor and family: the capability alone is not enough (an Intel
+Xeon and an AMD EPYC both report AVX512, and oneDNN gives them sets that differ by ~3e-7). A new kind's fixtures are
+made by running the recorded calls with the code of cf7d043 on that kind.
 """
 import json
 from pathlib import Path
@@ -15,8 +18,32 @@ from idm.datasets import load_dataset
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reference_sets"
 CAPABILITY = torch.backends.cpu.get_cpu_capability()
-HERE = FIXTURES / CAPABILITY
+
+
+def cpu_kind(cpuinfo: str = "/proc/cpuinfo") -> str:
+    "`<capability>-<vendor>-<family>`, e.g. AVX512-AuthenticAMD-25 ('unknown' where /proc/cpuinfo does not say)."
+    found = {}
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() in ("vendor_id", "cpu family"): found.setdefault(key.strip(), value.strip())
+                if len(found) == 2: break
+    except OSError: pass
+    return f"{CAPABILITY}-{found.get('vendor_id', 'unknown')}-{found.get('cpu family', 'unknown')}"
+
+
+KIND = cpu_kind()
+HERE = FIXTURES / KIND
 CASES = json.loads((HERE / "cases.json").read_text())["cases"] if (HERE / "cases.json").exists() else {}
+
+
+def test_cpu_kind(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 143\n")
+    assert cpu_kind(str(info)) == f"{CAPABILITY}-GenuineIntel-6"
+    assert cpu_kind(str(tmp_path / "missing")) == f"{CAPABILITY}-unknown-unknown"
+    assert all((p / "cases.json").exists() for p in FIXTURES.iterdir())   # every kind's folder carries its calls
 
 
 def translate(call: dict) -> dict:
@@ -31,7 +58,7 @@ def fmnist():
     return load_dataset("FashionMNIST")
 
 
-@pytest.mark.skipif(not CASES, reason=f"no reference sets made on a CPU with capability {CAPABILITY}")
+@pytest.mark.skipif(not CASES, reason=f"no reference sets made on this CPU kind ({KIND})")
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_seed_same_set(name, fmnist):
     call = translate(CASES[name]["call"])  # cases.json stays as recorded
