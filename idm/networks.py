@@ -18,8 +18,8 @@ from .malloc import tune_malloc
 tune_malloc()  # glibc's malloc set for large tensors, once per process (chapter malloc; IDM_MALLOC=off keeps the defaults)
 
 # %% auto #0
-__all__ = ['NORMS', 'ACTS', 'POOLINGS', 'ARCHITECTURES', 'ConvNet', 'AlexNet', 'VGG11', 'LeNet', 'MLP', 'BasicBlock', 'ResNet18',
-           'UnknownArchitectureError', 'get_network', 'reinit_', 'count_flops']
+__all__ = ['NORMS', 'ACTS', 'POOLINGS', 'ARCHITECTURES', 'AvgPool2x2', 'ConvNet', 'AlexNet', 'VGG11', 'LeNet', 'MLP',
+           'BasicBlock', 'ResNet18', 'UnknownArchitectureError', 'get_network', 'reinit_', 'count_flops']
 
 # %% ../nbs/01_networks.ipynb #6f2eeb0d
 NORMS = ("instancenorm", "batchnorm", "layernorm", "groupnorm", "none")  # valid `norm` values
@@ -46,7 +46,7 @@ def _act_layer(act):
 
 def _pool_layer(pooling):
     _check_choice("pooling", pooling, POOLINGS)
-    if pooling == "avgpooling": return nn.AvgPool2d(2, 2)
+    if pooling == "avgpooling": return AvgPool2x2()
     if pooling == "maxpooling": return nn.MaxPool2d(2, 2)
     return None
 
@@ -57,6 +57,30 @@ def _conv_hw(hw, k, p=0, s=1):
 def _check_hw(hw, arch, im_size, what="feature map"):
     if min(hw) < 1:
         raise ValueError(f"im_size {tuple(im_size)} is too small for {arch}: the {what} would be {tuple(hw)}")
+
+# %% ../nbs/01_networks.ipynb #f11f9e91
+class _Pool2x2Bf16(torch.autograd.Function):
+    "2×2, stride-2 average of a 4-d map with even sides: column pairs, row pairs, ×¼; backward: ¼·g over each window."
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x.shape
+        cols = x[..., 0::2] + x[..., 1::2]
+        return (cols[..., 0::2, :] + cols[..., 1::2, :]) * 0.25
+
+    @staticmethod
+    def backward(ctx, g):
+        n, c, h, w = ctx.shape
+        return (g * 0.25)[:, :, :, None, :, None].expand(n, c, h // 2, 2, w // 2, 2).reshape(n, c, h, w)
+
+
+class AvgPool2x2(nn.AvgPool2d):
+    "`nn.AvgPool2d(2, 2)`; on bfloat16 CPU maps with even sides, a faster two-pass computation of the same average."
+    def __init__(self): super().__init__(2, 2)
+
+    def forward(self, x):
+        if x.dtype == torch.bfloat16 and x.device.type == "cpu" and x.dim() == 4 and x.shape[-1] % 2 == 0 and x.shape[-2] % 2 == 0:
+            return _Pool2x2Bf16.apply(x)
+        return super().forward(x)
 
 # %% ../nbs/01_networks.ipynb #ca61dae0
 class ConvNet(nn.Module):
