@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
 import os
 import platform
@@ -83,15 +84,24 @@ def _load():
     except OSError: return float("nan")
 
 
-def peak_gflops(device, quick):
-    "Measured peak: fp32 matmul 2048² and the ConvNet's middle convolution (256×128×16×16, 3×3), best of repeats."
+def peak_gflops(device, quick, precision="fp32"):
+    """Measured peak: fp32 matmul 2048² and the ConvNet's middle convolution (256×128×16×16, 3×3), best of repeats;
+    with `precision="bf16"` the same two under bfloat16 autocast as well (the peak a bf16 run is measured against)."""
     dev = torch.device(device)
     out = {}
     a = torch.randn(2048, 2048, device=dev); b = torch.randn(2048, 2048, device=dev)
     x = torch.randn(256, 128, 16, 16, device=dev); w = torch.randn(128, 128, 3, 3, device=dev)
-    for name, f, flop in (("matmul 2048² fp32", lambda: a @ b, 2 * 2048 ** 3),
-                          ("conv 128→128 3×3 @16², batch 256, fp32", lambda: F.conv2d(x, w, padding=1),
-                           2 * 256 * 128 * 16 * 16 * 128 * 9)):
+    conv_flop = 2 * 256 * 128 * 16 * 16 * 128 * 9
+    cases = [("matmul 2048² fp32", lambda: a @ b, 2 * 2048 ** 3),
+             ("conv 128→128 3×3 @16², batch 256, fp32", lambda: F.conv2d(x, w, padding=1), conv_flop)]
+    if precision == "bf16":
+        def amp(f):
+            def g():
+                with torch.autocast(dev.type, torch.bfloat16): return f()
+            return g
+        cases += [("matmul 2048² bf16 autocast", amp(lambda: a @ b), 2 * 2048 ** 3),
+                  ("conv 128→128 3×3 @16², batch 256, bf16 autocast", amp(lambda: F.conv2d(x, w, padding=1)), conv_flop)]
+    for name, f, flop in cases:
         f(); _sync(dev)
         best = float("inf")
         for _ in range(2 if quick else 5):
@@ -204,6 +214,14 @@ def _route_child(args):
                       "methods": out}))
 
 
+def _fresh_process(args, child_flag, route, *extra):
+    "Run this script as `child_flag` in a fresh process under `route`'s allocator; the JSON of its last output line."
+    cmd = [sys.executable, os.path.abspath(__file__), child_flag, "--iterations", str(args.iterations), "--dataset",
+           args.dataset, *extra] + (["--threads", str(args.threads)] if args.threads else [])
+    out = subprocess.run(cmd, env=_route_env(route), capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def bench_routes(args, peak):
     "One fresh process per route; a table of seconds per iteration, GFLOP/s (% of the measured peak) and peak RSS."
     print(f"## Routes: {args.dataset} ipc {args.ipc}, CIFAR-10 ipc-{args.ipc} preset, {args.iterations} timed "
@@ -213,11 +231,8 @@ def bench_routes(args, peak):
           + " | peak RSS MiB |\n|---|---|" + "---|---|" * len(methods) + "---|")
     best, idm_s = max(peak.values()), {}
     for name, kind in ROUTES:
-        env = _route_env(kind)
-        cmd = [sys.executable, os.path.abspath(__file__), "--_route_child", "--iterations", str(args.iterations),
-               "--methods", args.methods, "--ipc", str(args.ipc), "--dataset", args.dataset, "--device", args.device,
-               "--precision", args.precision, "--storage", args.storage] + (["--threads", str(args.threads)] if args.threads else [])
-        res = json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+        res = _fresh_process(args, "--_route_child", kind, "--methods", args.methods, "--ipc", str(args.ipc), "--device",
+                             args.device, "--precision", args.precision, "--storage", args.storage)
         cells = " | ".join(f"{res['methods'][m]['s']:.2f} | {res['methods'][m]['gflops']:.0f} "
                            f"({100 * res['methods'][m]['gflops'] / best:.0f} %)" for m in methods)
         print(f"| {name} | {res['allocator']} | {cells} | {res['rss_mib']:.0f} |")
@@ -319,9 +334,7 @@ def bench_official(args, idm_routes):
           "idm IDM s/iter, same route | idm speed-up | peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|")
     plain = None
     for name, kind in OFFICIAL_ROUTES:
-        cmd = [sys.executable, os.path.abspath(__file__), "--_official_child", "--official", args.official,
-               "--iterations", str(args.iterations), "--dataset", args.dataset] + (["--threads", str(args.threads)] if args.threads else [])
-        res = json.loads(subprocess.run(cmd, env=_route_env(kind), capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+        res = _fresh_process(args, "--_official_child", kind, "--official", args.official)
         best = min(res["iterations"], key=lambda r: r["total"])
         timed = ", ".join(f"{r['total']:.1f}" for r in res["iterations"])
         ours = idm_routes.get(kind)
@@ -440,7 +453,7 @@ class _Stacked(torch.nn.Module):
                                 groups=self.k)
             elif isinstance(m, nn.GroupNorm):
                 new = nn.GroupNorm(m.num_groups * self.k, m.num_channels * self.k, eps=m.eps)
-            else: new = type(m)(*([2, 2] if isinstance(m, nn.AvgPool2d) else []))
+            else: new = copy.deepcopy(m)                 # parameter-free: ReLU, the 2×2 pooling
             for name in ("weight", "bias"):
                 if getattr(m, name, None) is not None:
                     getattr(new, name).data = torch.cat([getattr(n, name).data for n in mods])
@@ -571,7 +584,7 @@ def main():
           f"{torch.backends.cpu.get_cpu_capability()}, {torch.get_num_threads()} threads, "
           f"{os.cpu_count()} CPUs, load {_load():.1f}, precision {args.precision}, storage {args.storage}, "
           f"allocator {allocator()} (`make bench` preloads jemalloc when present: tools/malloc_env.sh)\n")
-    peak = peak_gflops(dev, args.quick)
+    peak = peak_gflops(dev, args.quick, args.precision)
     print("| peak microbenchmark | GFLOP/s |\n|---|---|")
     for k, v in peak.items(): print(f"| {k} | {v:.1f} |")
     print()
