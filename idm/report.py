@@ -459,7 +459,8 @@ def kernels_words(k,  # a `kernels` record of a run's meta.json (a dict), or the
     "A run's `kernels` record (`idm.runs.kernel_info`) in words."
     if not isinstance(k, dict): return str(k)
     cap = f", oneDNN capped at {k['onednn_max_cpu_isa']}" if k.get("onednn_max_cpu_isa") else ""
-    return f"CPU capability {k.get('cpu_capability')}, oneDNN {k.get('onednn')}{cap}, torch {k.get('torch')}"
+    cpu = f" ({k['cpu_vendor']} family {k.get('cpu_family')})" if k.get("cpu_vendor") else ""
+    return f"CPU capability {k.get('cpu_capability')}{cpu}, oneDNN {k.get('onednn')}{cap}, torch {k.get('torch')}"
 
 
 def spread_largest(cells: list[dict],  # a comparison record's `cells` (one dict per cell: seeds, Δ, band, ...)

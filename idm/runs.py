@@ -175,16 +175,22 @@ def allocator(environ: Mapping[str, str] | None = None,  # the environment (None
 
 
 def kernel_info() -> dict:
-    "What chooses the CPU kernels, and so the last bits of a result: torch's CPU capability, oneDNN's version, the CPU's vector extensions."
+    """What chooses the CPU kernels, and so the last bits of a result: torch's CPU capability, oneDNN's version, the CPU's
+    vendor, family and vector extensions (an AMD EPYC and an Intel Xeon both report AVX512, and oneDNN gives them results
+    that differ in the last bits: `tests/test_reference_sets.py`)."""
     onednn = next((l.split("v", 1)[1].split()[0] for l in torch.__config__.show().splitlines()
                    if "MKL-DNN" in l or "oneDNN" in l), None)
-    flags = ""
+    info = {}
     with contextlib.suppress(OSError):
-        flags = next((l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("flags")), "")
+        for line in Path("/proc/cpuinfo").read_text().splitlines():   # the first processor's entries
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
     wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
     isa = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")   # a cap on oneDNN's kernels, when set
     return {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "onednn": onednn, "torch": torch.__version__,
-            "cpu_extensions": [f for f in wanted if f in flags.split()], **({"onednn_max_cpu_isa": isa} if isa else {})}
+            "cpu_vendor": info.get("vendor_id"), "cpu_family": info.get("cpu family"),
+            "cpu_extensions": [f for f in wanted if f in info.get("flags", "").split()],
+            **({"onednn_max_cpu_isa": isa} if isa else {})}
 
 
 def environment_info(device: str | torch.device | None = None,  # the device the run uses
