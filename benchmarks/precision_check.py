@@ -14,13 +14,13 @@ Not a test: it runs for minutes (24 condensations and evaluations on 2 cores, ha
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from idm.io import read_json
 from idm.reproduce import experiment_entries, experiment_plan
 from idm.runner import run_grid
 from idm.runs import allocator, device_name, kernel_info
@@ -50,9 +50,9 @@ def _run(precision, methods, ipcs, root, progress, smoke=False):
     for e in entries:
         if e.role != "eval": continue
         lab = e.labels
-        met = json.loads((Path(root) / e.run.kind / e.run.id / "metrics.json").read_text())
+        met = read_json(Path(root) / e.run.kind / e.run.id / "metrics.json")
         src = sets[(lab["method"], lab["ipc"], lab["seed"])]
-        meta = json.loads((Path(root) / src.kind / src.id / "meta.json").read_text())
+        meta = read_json(Path(root) / src.kind / src.id / "meta.json")
         c = cells.setdefault((lab["method"], lab["ipc"]), {"seed_means": [], "condense_s": []})
         c["seed_means"].append(met["mean"]); c["condense_s"].append(meta.get("wall_time_s") or float("nan"))
     return cells

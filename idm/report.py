@@ -495,9 +495,8 @@ def comparison_notes(root: str | Path,  # a results set
         out.append(f"Measured: {r['what']} (`{COMPARISONS}/{p.stem}.md`). Cells compared: {t['cells']}, identical: "
                    f"{t['identical']}; of the {t['with spread']} cells with a condensation-seed spread, {t['within band']} differ "
                    f"by less than the seed-noise band 2·√(s_A²/S_A + s_B²/S_B) and {t['outside band']} by more; the largest "
-                   f"difference of a cell is {t['largest |Δ|']:.2f} points{spread_largest(r.get('cells') or [])}; {t['same verdict']} of "
-                   f"{t['claims']} verdicts "
-                   "are the same." + changed_verdicts(r.get("verdicts") or []))
+                   f"difference of a cell is {t['largest |Δ|']:.2f} points{spread_largest(r.get('cells') or [])}; "
+                   f"{t['same verdict']} of {t['claims']} verdicts are the same." + changed_verdicts(r.get("verdicts") or []))
     return out
 
 # %% ../nbs/09b_report.ipynb #62a8ea1f

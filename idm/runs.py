@@ -28,7 +28,7 @@ from .malloc import malloc_state
 
 # %% auto #0
 __all__ = ['IDENTITY_EXCLUDED', 'canonical_json', 'run_id', 'Run', 'grid', 'package_versions', 'git_revision', 'utc_now',
-           'device_name', 'allocator', 'kernel_info', 'environment_info', 'run_status', 'is_finished']
+           'device_name', 'allocator', 'cpu_info', 'kernel_info', 'environment_info', 'run_status', 'is_finished']
 
 # %% ../nbs/07_runs.ipynb #f2f27e65
 IDENTITY_EXCLUDED = frozenset({"data_root", "device", "progress", "download", "checkpoint_every", "log_every",
@@ -174,17 +174,25 @@ def allocator(environ: Mapping[str, str] | None = None,  # the environment (None
     return "glibc (hugetlb)" if "glibc.malloc.hugetlb=1" in env.get("GLIBC_TUNABLES", "") else "glibc"
 
 
+def cpu_info(path: str | Path = "/proc/cpuinfo",  # Linux's description of the CPUs
+            ) -> dict[str, str]:
+    "The first processor's entries of `path` (vendor_id, cpu family, flags, ...); empty where there is no such file."
+    info = {}
+    with contextlib.suppress(OSError):
+        for line in Path(path).read_text().splitlines():
+            if not line.strip(): break                                    # the end of the first processor's block
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
+    return info
+
+
 def kernel_info() -> dict:
     """What chooses the CPU kernels, and so the last bits of a result: torch's CPU capability, oneDNN's version, the CPU's
     vendor, family and vector extensions (an AMD EPYC and an Intel Xeon both report AVX512, and oneDNN gives them results
     that differ in the last bits: `tests/test_reference_sets.py`)."""
     onednn = next((l.split("v", 1)[1].split()[0] for l in torch.__config__.show().splitlines()
                    if "MKL-DNN" in l or "oneDNN" in l), None)
-    info = {}
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():   # the first processor's entries
-            key, _, value = line.partition(":")
-            info.setdefault(key.strip(), value.strip())
+    info = cpu_info()
     wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
     isa = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")   # a cap on oneDNN's kernels, when set
     return {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "onednn": onednn, "torch": torch.__version__,

@@ -15,6 +15,7 @@ import torch
 
 from idm.condense import condense
 from idm.datasets import load_dataset
+from idm.runs import cpu_info
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reference_sets"
 CAPABILITY = torch.backends.cpu.get_cpu_capability()
@@ -22,15 +23,8 @@ CAPABILITY = torch.backends.cpu.get_cpu_capability()
 
 def cpu_kind(cpuinfo: str = "/proc/cpuinfo") -> str:
     "`<capability>-<vendor>-<family>`, e.g. AVX512-AuthenticAMD-25 ('unknown' where /proc/cpuinfo does not say)."
-    found = {}
-    try:
-        with open(cpuinfo) as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() in ("vendor_id", "cpu family"): found.setdefault(key.strip(), value.strip())
-                if len(found) == 2: break
-    except OSError: pass
-    return f"{CAPABILITY}-{found.get('vendor_id', 'unknown')}-{found.get('cpu family', 'unknown')}"
+    info = cpu_info(cpuinfo)                      # what runs record as kernels.cpu_vendor / cpu_family
+    return f"{CAPABILITY}-{info.get('vendor_id', 'unknown')}-{info.get('cpu family', 'unknown')}"
 
 
 KIND = cpu_kind()
