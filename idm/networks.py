@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
+import sys
 
 import torch
 import torch.nn.functional as F
@@ -18,8 +19,8 @@ from .malloc import tune_malloc
 tune_malloc()  # glibc's malloc set for large tensors, once per process (chapter malloc; IDM_MALLOC=off keeps the defaults)
 
 # %% auto #0
-__all__ = ['NORMS', 'ACTS', 'POOLINGS', 'ARCHITECTURES', 'AvgPool2x2', 'ConvNet', 'AlexNet', 'VGG11', 'LeNet', 'MLP',
-           'BasicBlock', 'ResNet18', 'UnknownArchitectureError', 'get_network', 'reinit_', 'count_flops']
+__all__ = ['NORMS', 'ACTS', 'POOLINGS', 'ARCHITECTURES', 'AvgPool2x2', 'ImageConv2d', 'ConvNet', 'AlexNet', 'VGG11', 'LeNet',
+           'MLP', 'BasicBlock', 'ResNet18', 'UnknownArchitectureError', 'get_network', 'reinit_', 'count_flops']
 
 # %% ../nbs/01_networks.ipynb #6f2eeb0d
 NORMS = ("instancenorm", "batchnorm", "layernorm", "groupnorm", "none")  # valid `norm` values
@@ -59,28 +60,84 @@ def _check_hw(hw, arch, im_size, what="feature map"):
         raise ValueError(f"im_size {tuple(im_size)} is too small for {arch}: the {what} would be {tuple(hw)}")
 
 # %% ../nbs/01_networks.ipynb #f11f9e91
+_POOL_CHUNK = 1 << 22  # bf16 input elements per chunk of images (8 MiB): the passes' temporaries stay in the cache
+
+
 class _Pool2x2Bf16(torch.autograd.Function):
-    "2×2, stride-2 average of a 4-d map with even sides: column pairs, row pairs, ×¼; backward: ¼·g over each window."
+    "2×2, stride-2 average of a contiguous bf16 map with even sides, added in float32: ATen's average, faster on CPU."
     @staticmethod
     def forward(ctx, x):
-        ctx.shape = x.shape
-        cols = x[..., 0::2] + x[..., 1::2]
-        return (cols[..., 0::2, :] + cols[..., 1::2, :]) * 0.25
+        n, c, h, w = ctx.shape = x.shape
+        out = x.new_empty(n, c, h // 2, w // 2)
+        v, k = x.view(torch.int32), max(1, _POOL_CHUNK // (c * h * w))   # one column pair per integer (even column low)
+        for i in range(0, n, k):
+            s = (v[i:i + k] & -65536).view(torch.float32)        # the odd columns, as float32
+            s += (v[i:i + k] << 16).view(torch.float32)          # plus the even ones: the column pairs, exactly
+            s = s.view(-1, c, h // 2, w)                          # per output row: the upper row's pairs, then the lower's
+            out[i:i + k] = (s[..., :w // 2] + s[..., w // 2:]).mul_(0.25)   # rounded to bfloat16 once, on assignment
+        return out
 
     @staticmethod
     def backward(ctx, g):
         n, c, h, w = ctx.shape
-        return (g * 0.25)[:, :, :, None, :, None].expand(n, c, h // 2, 2, w // 2, 2).reshape(n, c, h, w)
-
+        g, out = g.contiguous(), g.new_empty(n, c, h, w)
+        rows, k = out.view(n, c, h // 2, 2, w), max(1, _POOL_CHUNK // (c * h * w))
+        for i in range(0, n, k):
+            q = (g[i:i + k] * 0.25).view(torch.int16).to(torch.int32)
+            q &= 0xFFFF                                          # the bfloat16 bits of ¼·g, unsigned
+            q |= q << 16                                         # twice: both columns of a window
+            rows[i:i + k] = q.view(torch.bfloat16)[:, :, :, None, :]   # and both of its rows
+        return out
 
 class AvgPool2x2(nn.AvgPool2d):
-    "`nn.AvgPool2d(2, 2)`; on bfloat16 CPU maps with even sides, a faster two-pass computation of the same average."
+    "`nn.AvgPool2d(2, 2)`; on contiguous bfloat16 CPU maps with even sides, the same average by faster whole-tensor passes."
     def __init__(self): super().__init__(2, 2)
 
     def forward(self, x):
-        if x.dtype == torch.bfloat16 and x.device.type == "cpu" and x.dim() == 4 and x.shape[-1] % 2 == 0 and x.shape[-2] % 2 == 0:
+        if (x.dtype == torch.bfloat16 and x.device.type == "cpu" and x.dim() == 4 and x.shape[-1] % 2 == 0
+                and x.shape[-2] % 2 == 0 and x.is_contiguous() and x.storage_offset() % 2 == 0 and sys.byteorder == "little"):
             return _Pool2x2Bf16.apply(x)
         return super().forward(x)
+
+
+# %% ../nbs/01_networks.ipynb #95dd19ef
+class _ImageConvBf16(torch.autograd.Function):
+    "Conv2d (stride 1, zero padding) of bf16 images; backward: weight and bias gradients from one GEMM, no input gradient."
+    @staticmethod
+    def forward(ctx, x, weight, bias, padding):
+        ctx.save_for_backward(x)
+        ctx.wshape, ctx.padding, ctx.has_bias = weight.shape, padding, bias is not None
+        return F.conv2d(x, weight, bias, padding=padding)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        o, c, kh, kw = ctx.wshape
+        n, L = g.shape[0], g.shape[2] * g.shape[3]
+        cols = F.unfold(x, (kh, kw), padding=ctx.padding)                      # n × c·kh·kw × L
+        if ctx.has_bias: cols = torch.cat([cols, cols.new_ones(n, 1, L)], 1)   # a row of ones: the bias gradient
+        a = cols.transpose(0, 1).reshape(cols.shape[1], n * L)                 # (c·kh·kw [+ 1]) × n·L
+        gt = g.reshape(n, o, L).transpose(0, 1).reshape(o, n * L)              # o × n·L
+        r = gt @ a.t()                                                          # o × (c·kh·kw [+ 1])
+        gw = r[:, :c * kh * kw].reshape(o, c, kh, kw)
+        return None, gw, (r[:, -1].contiguous() if ctx.has_bias else None), None
+
+
+class ImageConv2d(nn.Conv2d):
+    "`nn.Conv2d` whose bf16-autocast training on CPU gets its weight and bias gradients from one GEMM when the input needs none."
+    def _gemm_backward(self, x):
+        return (x.device.type == "cpu" and x.dim() == 4 and torch.is_grad_enabled() and not x.requires_grad
+                and self.weight.requires_grad and torch.is_autocast_enabled("cpu")
+                and torch.get_autocast_dtype("cpu") == torch.bfloat16 and self.groups == 1 and self.stride == (1, 1)
+                and self.dilation == (1, 1) and self.padding_mode == "zeros" and isinstance(self.padding, tuple))
+
+    def forward(self, x):
+        if not self._gemm_backward(x): return super().forward(x)
+        bf = torch.bfloat16
+        with torch.autocast("cpu", enabled=False):
+            return _ImageConvBf16.apply(x.to(bf), self.weight.to(bf), None if self.bias is None else self.bias.to(bf),
+                                        self.padding)
+
 
 # %% ../nbs/01_networks.ipynb #ca61dae0
 class ConvNet(nn.Module):
@@ -102,7 +159,7 @@ class ConvNet(nn.Module):
         layers, c_in, hw = [], channel, tuple(im_size)
         for d in range(depth):
             pad = 3 if channel == 1 and d == 0 else 1
-            layers.append(nn.Conv2d(c_in, width, kernel_size=3, padding=pad))
+            layers.append((ImageConv2d if d == 0 else nn.Conv2d)(c_in, width, kernel_size=3, padding=pad))
             hw, c_in = _conv_hw(hw, 3, pad), width
             _check_hw(hw, f"ConvNet of depth {depth}", im_size)
             if (n := _norm_layer(norm, width, hw)) is not None: layers.append(n)

@@ -86,3 +86,18 @@ def test_precision_check_smoke(tmp_path):
     for r in rows: assert r[5].startswith(("holds", "contradicted", "undecided")) and len(r[2].split("(")[1].split(",")) == 2, r
     precisions = [json.loads(p.read_text())["params"].get("precision", "fp32") for p in (tmp_path / "condense").glob("*/params.json")]
     assert sorted(precisions) == ["bf16"] * 4 + ["fp32"] * 4, precisions
+
+
+def test_step_layers():
+    "benchmarks/step_layers.py: a row per feature layer, times that add up to no more than the step's."
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for precision in ("bf16", "fp32"):
+        out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "step_layers.py"), "--precision", precision,
+                              "--batch", "8", "--width", "8", "--steps", "2"],
+                             check=True, capture_output=True, text=True, env=env, timeout=300).stdout
+        rows = [r for r in _rows(out, "") if r[0][:1].isdigit()]
+        assert [r[0].split(": ")[1] for r in rows[:4]] == ["ImageConv2d", "GroupNorm", "ReLU", "AvgPool2x2"], out
+        assert len(rows) == 12 and all(float(r[1]) >= 0 and float(r[2]) >= 0 for r in rows), out
+        total = _rows(out, "all layers")[0]
+        step = float(re.search(r"One step: (\d+) ms", out).group(1))
+        assert float(total[1]) + float(total[2]) <= step + 1, out
