@@ -125,6 +125,14 @@ class _ImageConvBf16(torch.autograd.Function):
 
 class ImageConv2d(nn.Conv2d):
     "`nn.Conv2d` whose bf16-autocast training on CPU gets its weight and bias gradients from one GEMM when the input needs none."
+    def __init__(self,
+                 in_channels: int,      # channels of the images
+                 out_channels: int,     # output channels
+                 kernel_size: int = 3,  # side of the square kernel
+                 padding: int = 1,      # zeros added on every side
+                 bias: bool = True):    # learn a bias per output channel
+        super().__init__(in_channels, out_channels, kernel_size, padding=padding, bias=bias)
+
     def _gemm_backward(self, x):
         return (x.device.type == "cpu" and x.dim() == 4 and torch.is_grad_enabled() and not x.requires_grad
                 and self.weight.requires_grad and torch.is_autocast_enabled("cpu")
