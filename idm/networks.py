@@ -62,6 +62,10 @@ def _check_hw(hw, arch, im_size, what="feature map"):
 # %% ../nbs/01_networks.ipynb #f11f9e91
 _POOL_CHUNK = 1 << 22  # bf16 input elements per chunk of images (8 MiB): the passes' temporaries stay in the cache
 
+def _pool_chunk(shape):
+    "Images per chunk of an n × c × h × w map."
+    return max(1, _POOL_CHUNK // math.prod(shape[1:]))
+
 
 class _Pool2x2Bf16(torch.autograd.Function):
     "2×2, stride-2 average of a contiguous bf16 map with even sides, added in float32: ATen's average, faster on CPU."
@@ -69,7 +73,7 @@ class _Pool2x2Bf16(torch.autograd.Function):
     def forward(ctx, x):
         n, c, h, w = ctx.shape = x.shape
         out = x.new_empty(n, c, h // 2, w // 2)
-        v, k = x.view(torch.int32), max(1, _POOL_CHUNK // (c * h * w))   # one column pair per integer (even column low)
+        v, k = x.view(torch.int32), _pool_chunk(x.shape)      # one column pair per integer (even column low)
         for i in range(0, n, k):
             s = (v[i:i + k] & -65536).view(torch.float32)        # the odd columns, as float32
             s += (v[i:i + k] << 16).view(torch.float32)          # plus the even ones: the column pairs, exactly
@@ -81,7 +85,7 @@ class _Pool2x2Bf16(torch.autograd.Function):
     def backward(ctx, g):
         n, c, h, w = ctx.shape
         g, out = g.contiguous(), g.new_empty(n, c, h, w)
-        rows, k = out.view(n, c, h // 2, 2, w), max(1, _POOL_CHUNK // (c * h * w))
+        rows, k = out.view(n, c, h // 2, 2, w), _pool_chunk(out.shape)
         for i in range(0, n, k):
             q = (g[i:i + k] * 0.25).view(torch.int16).to(torch.int32)
             q &= 0xFFFF                                          # the bfloat16 bits of ¼·g, unsigned
@@ -133,11 +137,10 @@ class ImageConv2d(nn.Conv2d):
                  bias: bool = True):    # learn a bias per output channel
         super().__init__(in_channels, out_channels, kernel_size, padding=padding, bias=bias)
 
-    def _gemm_backward(self, x):
+    def _gemm_backward(self, x):   # stride, dilation and groups are 1 and the padding zeros, by construction
         return (x.device.type == "cpu" and x.dim() == 4 and torch.is_grad_enabled() and not x.requires_grad
                 and self.weight.requires_grad and torch.is_autocast_enabled("cpu")
-                and torch.get_autocast_dtype("cpu") == torch.bfloat16 and self.groups == 1 and self.stride == (1, 1)
-                and self.dilation == (1, 1) and self.padding_mode == "zeros" and isinstance(self.padding, tuple))
+                and torch.get_autocast_dtype("cpu") == torch.bfloat16 and isinstance(self.padding, tuple))
 
     def forward(self, x):
         if not self._gemm_backward(x): return super().forward(x)

@@ -521,8 +521,9 @@ PAPER_SOURCES = ("Paper numbers: the IDM supplement (Table 1), the IDM paper (Ta
 SAME_NUMBERS = (
     "Same seeds, same numbers: every run records what chooses its CPU kernels (torch's CPU capability, the torch and "
     "oneDNN versions; see Provenance), and a rerun of this profile with the same seeds on the same kind of CPU, into a "
-    "fresh results folder, gives byte-identical tables. Another CPU kind (AVX2 or AVX-512, or the same capability on another vendor's CPU) runs other kernels and so "
-    "gives other numbers, as another condensation seed would; `tools/compare_results.py` compares two results sets "
+    "fresh results folder, gives byte-identical tables. Another CPU kind (AVX2 or AVX-512, or the same capability on "
+    "another vendor's CPU) runs other kernels and so gives other numbers, as another condensation seed would; "
+    "`tools/compare_results.py` compares two results sets "
     "cell by cell against the condensation-seed spread and claim by claim.")  # the report's note on reproducibility
 
 
