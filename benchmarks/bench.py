@@ -7,6 +7,7 @@ Prints Markdown tables. Not a test.
     python benchmarks/bench.py --quick              # fewer repeats / epochs
     python benchmarks/bench.py --device cuda        # on a GPU (default: cuda when present)
     python benchmarks/bench.py --threads 1 --precision bf16 --only condense
+    python benchmarks/bench.py --only condense --methods idm --compile   # IDM with compile=True (torch.compile)
     python benchmarks/bench.py --only routes --iterations 1   # each allocator route in a fresh process (plain, idm.malloc, make)
     python benchmarks/bench.py --only routes --official ../IDM  # ... and the official IDM_cifar10.py loop in each route
 
@@ -132,6 +133,7 @@ def bench_condense(method, args, dataset):
     dev = torch.device(args.device)
     data = dataset.to(dev)
     ov = dict(precision=args.precision) if args.precision != "fp32" else {}
+    if args.compile and method == "idm": ov["compile"] = True      # DM has no queue to compile
     params = resolve_params(data.name, args.ipc, method, None, 0, args.iterations + 1, ("CIFAR10", args.ipc), ov)
     run = Condenser(data, params, dev)
     T = PhaseTimer(dev)
@@ -147,28 +149,34 @@ def bench_condense(method, args, dataset):
         with T.phase("augmentation (DSA, PEA)"): return orig_apply(self, x)
     DSATransform.apply = apply
     try:
-        rows = []
+        rows, warmup = [], None
         for it in range(args.iterations + 1):
             T.reset()
             with T.phase("other"):
                 run.iteration(it)
                 run.flush()
             if it > 0: rows.append((dict(T.wall), dict(T.cpu)))
+            else: warmup = sum(T.wall.values())            # with `--compile`: the compiling
     finally:
         DSATransform.apply = orig_apply
     best = min(rows, key=lambda r: sum(r[0].values()))
     net = run.queue[0].net if run.queue is not None else run.net
-    return dict(method=method, wall=best[0], cpu=best[1], all_wall=[sum(r[0].values()) for r in rows],
+    return dict(method=method, wall=best[0], cpu=best[1], warmup=warmup, all_wall=[sum(r[0].values()) for r in rows],
                 all_cpu=[sum(r[1].values()) for r in rows], flops=iteration_flops(params, data, net), load=_load())
 
 
 def _child_memory(args, method):
     "Peak resident memory (MiB) of a fresh process running 1 + iterations of `method`."
     cmd = [sys.executable, __file__, "--_child", method, "--device", args.device, "--iterations", "1",
-           "--ipc", str(args.ipc), "--precision", args.precision, "--storage", args.storage]
+           "--ipc", str(args.ipc), "--precision", args.precision, "--storage", args.storage] + _compile_flag(args)
     if args.threads: cmd += ["--threads", str(args.threads)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def _compile_flag(args) -> list[str]:
+    "The `--compile` flag for a child process, when this one has it."
+    return ["--compile"] if args.compile else []
 
 
 def _child(args):
@@ -207,7 +215,7 @@ def _route_child(args):
     for m in args.methods.split(","):
         r = bench_condense(m, args, data)
         tot = sum(r["wall"].values())
-        out[m] = {"s": tot, "gflops": r["flops"]["total"] / tot / 1e9}
+        out[m] = {"s": tot, "gflops": r["flops"]["total"] / tot / 1e9, "warmup_s": r["warmup"]}
     print(json.dumps({"allocator": allocator(), "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "methods": out}))
 
@@ -226,14 +234,15 @@ def bench_routes(args, peak):
           f"iteration(s) after a warm-up, one fresh process per route\n")
     methods = args.methods.split(",")
     print("| route | allocator | " + " | ".join(f"{m.upper()} s/iter | {m.upper()} GFLOP/s (% of peak)" for m in methods)
-          + " | peak RSS MiB |\n|---|---|" + "---|---|" * len(methods) + "---|")
+          + " | peak RSS MiB | warm-up iteration s |\n|---|---|" + "---|---|" * len(methods) + "---|---|")
     best, idm_s = max(peak.values()), {}
     for name, kind in ROUTES:
         res = _fresh_process(args, "--_route_child", kind, "--methods", args.methods, "--ipc", str(args.ipc), "--device",
-                             args.device, "--precision", args.precision, "--storage", args.storage)
+                             args.device, "--precision", args.precision, "--storage", args.storage, *_compile_flag(args))
         cells = " | ".join(f"{res['methods'][m]['s']:.2f} | {res['methods'][m]['gflops']:.0f} "
                            f"({100 * res['methods'][m]['gflops'] / best:.0f} %)" for m in methods)
-        print(f"| {name} | {res['allocator']} | {cells} | {res['rss_mib']:.0f} |")
+        warm = ", ".join(f"{m.upper()} {res['methods'][m]['warmup_s']:.1f}" for m in methods)
+        print(f"| {name} | {res['allocator']} | {cells} | {res['rss_mib']:.0f} | {warm} |")
         if "idm" in res["methods"]: idm_s[kind] = res["methods"]["idm"]["s"]
     print(f"\n(load average at the end: {_load():.1f})\n")
     return idm_s
@@ -551,6 +560,8 @@ def main():
     ap.add_argument("--ipc", type=int, default=10)
     ap.add_argument("--dataset", default="FashionMNIST")
     ap.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    ap.add_argument("--compile", action="store_true", help="IDM with compile=True (the queue's training through "
+                    "torch.compile); the warm-up iteration, which compiles, is printed beside the timed ones")
     ap.add_argument("--storage", default="float32", choices=("float32", "uint8"),
                     help="how the dataset is held in memory (load_dataset's storage; uint8: same images, ¼ of the bytes)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
@@ -581,7 +592,7 @@ def main():
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or platform.machine()
     print(f"# idm benchmark — device {dev} ({name}), torch {torch.__version__}, CPU capability "
           f"{torch.backends.cpu.get_cpu_capability()}, {torch.get_num_threads()} threads, "
-          f"{os.cpu_count()} CPUs, load {_load():.1f}, precision {args.precision}, storage {args.storage}, "
+          f"{os.cpu_count()} CPUs, load {_load():.1f}, precision {args.precision}{' + compile' if args.compile else ''}, storage {args.storage}, "
           f"allocator {allocator()} (`make bench` preloads jemalloc when present: tools/malloc_env.sh)\n")
     peak = peak_gflops(dev, args.quick, args.precision)
     print("| peak microbenchmark | GFLOP/s |\n|---|---|")
@@ -609,9 +620,9 @@ def main():
             f"**{sum(r['wall'].values()):.2f}** | **{sum(r['cpu'].values()):.2f}**" for r in results) + " |")
         print()
         best_peak = max(peak.values())
-        print("| method | TFLOP / iteration | s / iteration (best) | all timed iterations (wall) | achieved GFLOP/s | "
+        print("| method | TFLOP / iteration | s / iteration (best) | all timed iterations (wall) | warm-up iteration s | achieved GFLOP/s | "
               "% of measured peak | GFLOP per CPU-second | queue GFLOP per CPU-second | peak RSS MiB |\n"
-              "|---|---|---|---|---|---|---|---|---|")
+              "|---|---|---|---|---|---|---|---|---|---|")
         for r in results:
             tot = sum(r["wall"].values()); fl = r["flops"]
             q = r["wall"].get("queue training", 0)
@@ -620,7 +631,7 @@ def main():
                 m = _child_memory(args, r["method"])
                 mem = f"{m['rss_mib']:.0f}" + (f" (CUDA {m['cuda_mib']:.0f})" if m["cuda_mib"] else "")
             print(f"| {r['method'].upper()} | {fl['total'] / 1e12:.2f} | {tot:.2f} | "
-                  f"{', '.join(f'{t:.1f}' for t in r['all_wall'])} | {fl['total'] / tot / 1e9:.1f} | "
+                  f"{', '.join(f'{t:.1f}' for t in r['all_wall'])} | {r['warmup']:.1f} | {fl['total'] / tot / 1e9:.1f} | "
                   f"{100 * fl['total'] / tot / 1e9 / best_peak:.0f} % | "
                   f"{fl['total'] / sum(r['cpu'].values()) / 1e9:.1f} | "
                   f"{(fl['queue'] / r['cpu']['queue training'] / 1e9) if q else 0:.1f} | {mem} |")

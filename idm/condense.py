@@ -120,7 +120,7 @@ def _make_queue(data: ImageData, p: dict, gens: dict, pool: ModelPool | None, am
                       interval=p["net_generate_interval"], fetch_net_num=p["fetch_net_num"],
                       steps=p["model_train_steps"], batch=p["trained_bs"], net_begin=p["net_begin"],
                       net_end=p["net_end"], generator=gens["queue"], data_generator=gens["queue_data"],
-                      autocast_dtype=amp)
+                      autocast_dtype=amp, compile=p["compile"])
 
 
 def _dm_network(data: ImageData, p: dict, device: torch.device) -> nn.Module:

@@ -152,6 +152,11 @@ SWITCHES: dict[str, dict] = {
         doc="speed switch, not a deviation of the algorithm: 'fp32' computes as the official code; 'bf16' runs the "
             "networks' forward passes (matching and queue training) under bfloat16 autocast — results change slightly; "
             "it only pays on hardware with bf16 units (CUDA, CPUs with AVX512_BF16/AMX)"),
+    "compile": dict(idm=False,
+        doc="speed switch, not a deviation of the algorithm: True trains the queue's networks through one "
+            "`torch.compile`d forward (`idm.queue.compiled_forward`; its backward is compiled too) — results change "
+            "slightly, a run stays deterministic, the first call compiles for 10–40 s, and a CPU needs a C++ compiler; "
+            "combines with either precision"),
     "keep_low_loss_real": dict(idm="auto",
         doc="the CIFAR-10 script's ipc-1 branch, only with ipc 1 and no partition-and-expansion (expand=1): keep the "
             "N real images of the class batch with the lowest cross-entropy under the matching model for the real mean, "

@@ -5,6 +5,8 @@
 # %% ../nbs/03_queue.ipynb #504af1be
 from __future__ import annotations
 
+import functools
+import shutil
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -16,7 +18,7 @@ from .data import ImageData
 from .networks import get_network
 
 # %% auto #0
-__all__ = ['AccuracyMeter', 'QueueEntry', 'FreshFactory', 'ModelQueue']
+__all__ = ['AccuracyMeter', 'QueueEntry', 'FreshFactory', 'member_forward', 'compiled_forward', 'ModelQueue']
 
 # %% ../nbs/03_queue.ipynb #90277fad
 class AccuracyMeter:
@@ -112,6 +114,32 @@ class FreshFactory:
         return QueueEntry(net, opt, AccuracyMeter(), int(seed), float(self.lr))
 
 # %% ../nbs/03_queue.ipynb #8ba22c0d
+def member_forward(net: nn.Module,  # a queue member
+                   x: Tensor,  # a batch of images
+                  ) -> Tensor:
+    "A member's forward pass, `net(x)`: the function `ModelQueue` calls at every training step."
+    return net(x)
+
+
+@functools.cache
+def _compiled_member_forward() -> Callable[[nn.Module, Tensor], Tensor]:
+    compiled = torch.compile(member_forward, dynamic=False)  # static shapes: a graph does not depend on earlier calls
+    def forward(net: nn.Module, x: Tensor) -> Tensor:
+        # one graph per architecture, batch shape and autocast setting; past the limit, stop rather than fall back
+        # silently to the plain forward (a run's numbers would then depend on what the process ran before it)
+        with torch._dynamo.config.patch(recompile_limit=64, fail_on_recompile_limit_hit=True): return compiled(net, x)
+    return forward
+
+
+def compiled_forward(device: torch.device | str = "cpu",  # where the members compute
+                    ) -> Callable[[nn.Module, Tensor], Tensor]:
+    "`member_forward` through `torch.compile`: one function for the whole process, its graphs reused by every member."
+    if torch.device(device).type == "cpu" and not any(shutil.which(c) for c in ("g++", "c++", "clang++")):
+        raise RuntimeError("compile=True needs a C++ compiler on a CPU (torch.compile's inductor writes C++): "
+                           "install g++ or clang++, or leave compile=False")
+    return _compiled_member_forward()
+
+
 def _draw_seed(g: torch.Generator) -> int:
     return int(torch.randint(0, 2**31 - 1, (1,), generator=g))
 
@@ -134,6 +162,7 @@ class ModelQueue:
                  generator: torch.Generator | None = None,  # CPU generator for the queue's choices
                  data_generator: torch.Generator | None = None,  # generator on the data's device for image draws
                  autocast_dtype: torch.dtype | None = None,  # e.g. torch.bfloat16: forward under autocast (fast mode)
+                 compile: bool = False,  # speed switch: the members' forward through one `torch.compile`d function
                 ):
         if capacity < 1 or initial < 0 or initial > capacity or push_num < 0 or interval < 1:
             raise ValueError(f"bad queue sizes: capacity={capacity}, initial={initial}, push_num={push_num}, "
@@ -142,7 +171,8 @@ class ModelQueue:
         self.capacity, self.initial, self.push_num, self.interval = capacity, initial, push_num, interval
         self.fetch_net_num, self.steps, self.batch = fetch_net_num, steps, batch
         self.net_begin, self.net_end = net_begin, net_end
-        self.autocast_dtype = autocast_dtype
+        self.autocast_dtype, self.compile = autocast_dtype, compile
+        self.forward = compiled_forward(data.device) if compile else member_forward
         self.generator = generator if generator is not None else torch.Generator().manual_seed(seed)
         if data_generator is None:
             data_generator = torch.Generator(device=data.device).manual_seed(_draw_seed(self.generator))
@@ -212,9 +242,9 @@ def _train_entry(self: ModelQueue, entry: QueueEntry, steps: int | None = None) 
     for _ in range(self.steps if steps is None else steps):
         x, y = self.draw_batch(entry)
         if self.autocast_dtype is None:
-            logits = net(x)
+            logits = self.forward(net, x)
         else:
-            with torch.autocast(x.device.type, self.autocast_dtype): logits = net(x)
+            with torch.autocast(x.device.type, self.autocast_dtype): logits = self.forward(net, x)
             logits = logits.float()
         loss = F.cross_entropy(logits, y)
         opt.zero_grad(set_to_none=True)

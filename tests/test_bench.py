@@ -88,6 +88,20 @@ def test_precision_check_smoke(tmp_path):
     assert sorted(precisions) == ["bf16"] * 4 + ["fp32"] * 4, precisions
 
 
+def test_compile_check_smoke(tmp_path):
+    "compile=True against fp32: IDM only (DM refused with fp32), the compiled runs recorded as such beside the fp32 ones."
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "precision_check.py"), "--root", str(tmp_path), "--smoke",
+           "--no-progress", "--ipcs", "1", "--precision", "fp32", "--compile"]
+    refused = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+    assert refused.returncode == 2 and "IDM only" in refused.stderr, refused.stderr
+    out = subprocess.run(cmd + ["--methods", "idm"], check=True, capture_output=True, text=True, env=env, timeout=600).stdout
+    rows = _rows(out, "IDM")
+    assert [r[:2] for r in rows] == [["IDM", "1"]] and "fp32 + compile against fp32" in out, out
+    params = [json.loads(p.read_text())["params"] for p in (tmp_path / "condense").glob("*/params.json")]
+    assert sorted(p.get("compile", False) for p in params) == [False, False, True, True], params
+
+
 def test_step_layers():
     "benchmarks/step_layers.py: a row per feature layer, times that add up to no more than the step's."
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
