@@ -171,7 +171,7 @@ class ModelQueue:
         self.capacity, self.initial, self.push_num, self.interval = capacity, initial, push_num, interval
         self.fetch_net_num, self.steps, self.batch = fetch_net_num, steps, batch
         self.net_begin, self.net_end = net_begin, net_end
-        self.autocast_dtype, self.compile = autocast_dtype, compile
+        self.autocast_dtype = autocast_dtype
         self.forward = compiled_forward(data.device) if compile else member_forward
         self.generator = generator if generator is not None else torch.Generator().manual_seed(seed)
         if data_generator is None:

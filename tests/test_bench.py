@@ -9,10 +9,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _bench(*args) -> str:
+def _script(name: str, *args, check=True, timeout=600) -> subprocess.CompletedProcess:
+    "Run benchmarks/`name` with `args` in a fresh process that imports this checkout's idm."
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--device", "cpu", *args],
-                          check=True, capture_output=True, text=True, env=env, timeout=600).stdout
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / name), *map(str, args)], check=check,
+                          capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def _bench(*args) -> str:
+    return _script("bench.py", "--device", "cpu", *args).stdout
 
 
 def _rows(out: str, first: str) -> list[list[str]]:
@@ -78,9 +83,7 @@ def test_official_harness(tmp_path):
 
 def test_precision_check_smoke(tmp_path):
     "bf16 against fp32 over condensation seeds: both sets of runs made (bf16 recorded in the runs), one row per cell."
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "precision_check.py"), "--root", str(tmp_path), "--smoke",
-                          "--no-progress", "--ipcs", "1"], check=True, capture_output=True, text=True, env=env, timeout=600).stdout
+    out = _script("precision_check.py", "--root", tmp_path, "--smoke", "--no-progress", "--ipcs", "1").stdout
     rows = _rows(out, "IDM") + _rows(out, "DM")
     assert [r[:2] for r in rows] == [["IDM", "1"], ["DM", "1"]], out
     for r in rows: assert r[5].startswith(("holds", "contradicted", "undecided")) and len(r[2].split("(")[1].split(",")) == 2, r
@@ -90,12 +93,11 @@ def test_precision_check_smoke(tmp_path):
 
 def test_compile_check_smoke(tmp_path):
     "compile=True against fp32: IDM only (DM refused with fp32), the compiled runs recorded as such beside the fp32 ones."
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "precision_check.py"), "--root", str(tmp_path), "--smoke",
-           "--no-progress", "--ipcs", "1", "--precision", "fp32", "--compile"]
-    refused = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+    args = ("precision_check.py", "--root", tmp_path, "--smoke", "--no-progress", "--ipcs", "1", "--precision", "fp32",
+            "--compile")
+    refused = _script(*args, check=False, timeout=60)
     assert refused.returncode == 2 and "IDM only" in refused.stderr, refused.stderr
-    out = subprocess.run(cmd + ["--methods", "idm"], check=True, capture_output=True, text=True, env=env, timeout=600).stdout
+    out = _script(*args, "--methods", "idm").stdout
     rows = _rows(out, "IDM")
     assert [r[:2] for r in rows] == [["IDM", "1"]] and "fp32 + compile against fp32" in out, out
     params = [json.loads(p.read_text())["params"] for p in (tmp_path / "condense").glob("*/params.json")]
@@ -104,11 +106,9 @@ def test_compile_check_smoke(tmp_path):
 
 def test_step_layers():
     "benchmarks/step_layers.py: a row per feature layer, times that add up to no more than the step's."
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for precision in ("bf16", "fp32"):
-        out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "step_layers.py"), "--precision", precision,
-                              "--batch", "8", "--width", "8", "--steps", "2"],
-                             check=True, capture_output=True, text=True, env=env, timeout=300).stdout
+        out = _script("step_layers.py", "--precision", precision, "--batch", "8", "--width", "8", "--steps", "2",
+                      timeout=300).stdout
         rows = [r for r in _rows(out, "") if r[0][:1].isdigit()]
         assert [r[0].split(": ")[1] for r in rows[:4]] == ["ImageConv2d", "GroupNorm", "ReLU", "AvgPool2x2"], out
         assert len(rows) == 12 and all(float(r[1]) >= 0 and float(r[2]) >= 0 for r in rows), out
